@@ -1,0 +1,15 @@
+"""seamlab: learn integration testing by repairing broken seams against real services."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def check(exercise: str, target: str | None = None) -> bool:
+    """Grade an exercise from a notebook and print a short, stable summary (nbval-friendly).
+
+    ``SEAMLAB_TARGET=solutions`` points grading at ``solutions/`` instead of ``exercises/``.
+    """
+    from seamlab.notebook import check as _check
+
+    return _check(exercise, target=target)

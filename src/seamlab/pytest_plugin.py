@@ -1,0 +1,1 @@
+"""pytest plugin: fixtures shared by hidden tests, notebooks and our own tests (being built)."""
