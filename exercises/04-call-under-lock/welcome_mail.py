@@ -1,0 +1,34 @@
+"""Sends the welcome email through the mail provider's HTTP API."""
+
+from __future__ import annotations
+
+import httpx
+
+
+class MailUnavailable(Exception):
+    """The provider did not accept the email (error status, refused or broken connection)."""
+
+
+class WelcomeMailer:
+    def __init__(self, base_url: str, *, client: httpx.Client | None = None) -> None:
+        # Generous timeout: on a slow day the provider can take a while, and a welcome email
+        # that arrives late is better than a signup that fails.
+        self._client = client or httpx.Client(base_url=base_url, timeout=10.0)
+
+    def send_welcome(self, email: str, name: str) -> None:
+        payload = {
+            "to": email,
+            "subject": "Welcome to the makers' circle",
+            "text": f"Hello {name}, your invite worked: you are in. See you at the next meetup!",
+        }
+        try:
+            response = self._client.post("/api/emails/send", json=payload)
+        except httpx.HTTPError as error:
+            raise MailUnavailable(f"mail provider unreachable: {error}") from error
+        if response.status_code >= 300:
+            raise MailUnavailable(
+                f"mail provider answered {response.status_code}: {response.text[:200]}"
+            )
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,58 @@
+"""Build the course notebooks: .py (jupytext percent, the reviewed source) -> executed .ipynb.
+
+    .venv/bin/python notebooks/build.py            # every chapter
+    .venv/bin/python notebooks/build.py 04 06      # just these chapters
+
+Each chapter's ``NN-slug.py`` is the file you edit and review; ``NN-slug.ipynb`` is generated
+from it, executed top to bottom against the live services (``seamlab up``) with grading pointed
+at the solutions (``SEAMLAB_TARGET=solutions``), and committed with its outputs so that nbval
+can compare a fresh run against them. Never edit outputs by hand: rebuild.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+from nbconvert.preprocessors import ExecutePreprocessor
+
+HERE = Path(__file__).resolve().parent
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def chapters(selected: list[str]) -> list[Path]:
+    sources = sorted(HERE.glob("[0-9][0-9]-*.py"))
+    if selected:
+        sources = [path for path in sources if path.name[:2] in selected]
+    return sources
+
+
+def build(source: Path, allow_errors: bool = False) -> float:
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = KERNELSPEC
+    notebook.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
+    started = time.perf_counter()
+    executor = ExecutePreprocessor(timeout=120, kernel_name="python3", record_timing=False,
+                                   allow_errors=allow_errors)
+    executor.preprocess(notebook, {"metadata": {"path": str(HERE)}})
+    elapsed = time.perf_counter() - started
+    jupytext.write(notebook, source.with_suffix(".ipynb"))
+    return elapsed
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("SEAMLAB_TARGET", "solutions")
+    # --draft: keep going past a failing cell (to look at a chapter while its parts are built).
+    draft = "--draft" in argv
+    selected = [arg for arg in argv if not arg.startswith("--")]
+    for source in chapters(selected):
+        print(f"{source.name:<28} ", end="", flush=True)
+        print(f"executed in {build(source, allow_errors=draft):.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,127 @@
+"""`seamlab up`, `seamlab down`, `seamlab doctor`: render what seamlab.backends finds and does.
+
+The logic lives in :mod:`seamlab.backends`; these functions parse options, call it, and print
+a table plus one line (cause and fix) per service that is not working.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from seamlab.commands import INFRA, OK, USAGE
+from seamlab.errors import SeamlabError
+
+SERVICE_HELP = "Only these services (postgres, redis, rabbitmq, mail); repeat the option. Default: all."
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _services(chosen: Optional[List[str]]) -> list[str]:
+    from seamlab.backends import SERVICES
+
+    if not chosen:
+        return list(SERVICES)
+    names = [name.strip().lower() for item in chosen for name in item.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SERVICES]
+    if unknown:
+        raise SeamlabError(
+            f"Unknown service {', '.join(unknown)}. Choose from: {', '.join(SERVICES)}."
+        )
+    return names
+
+
+def _fail(console: Console, error: SeamlabError) -> None:
+    console.print(str(error), markup=False)
+    raise typer.Exit(USAGE)
+
+
+def _problems(console: Console, statuses) -> None:
+    for status in statuses:
+        if not status.ok:
+            console.print(Text.assemble(("x ", "red"), status.problem), soft_wrap=True)
+
+
+def up(
+    service: Optional[List[str]] = typer.Option(None, "--service", "-s", help=SERVICE_HELP),
+    no_wait: bool = typer.Option(
+        False, "--no-wait", help="Start the servers but do not wait until they answer."
+    ),
+    timeout: Optional[float] = typer.Option(
+        None, "--timeout", help="Seconds to wait for each server (default: per service)."
+    ),
+) -> None:
+    """Find or start the course services (Postgres, Redis, RabbitMQ, mail provider)."""
+    from seamlab import backends
+
+    console = _console()
+    try:
+        names = _services(service)
+        with console.status("Finding or starting the course services..."):
+            report = backends.up(services=names, wait=not no_wait, timeout=timeout)
+    except SeamlabError as error:
+        _fail(console, error)
+    table = Table(title=f"Course services via {report.path} ({report.seconds:.2f} s)")
+    for column in ("service", "where", "path", "state", "version"):
+        table.add_column(column)
+    for status in report.services:
+        colour = "green" if status.ok else "red"
+        table.add_row(
+            status.title, status.where, status.source, f"[{colour}]{status.state}[/{colour}]",
+            status.version or "-",
+        )
+    console.print(table)
+    _problems(console, report.services)
+    if report.ok and not no_wait:
+        console.print("Ready. `seamlab down` stops what seamlab started.")
+    raise typer.Exit(OK if report.ok else INFRA)
+
+
+def down() -> None:
+    """Stop the services seamlab started (never servers it did not start)."""
+    from seamlab import backends
+
+    console = _console()
+    try:
+        results = backends.down()
+    except SeamlabError as error:
+        _fail(console, error)
+    trouble = False
+    for item in results:
+        title = backends.TITLES.get(item.service, item.service)
+        problem = item.what.startswith("could not")
+        trouble = trouble or problem
+        colour = "red" if problem else ("green" if item.what.startswith("stopped") else "dim")
+        console.print(Text.assemble(f"{title} ({item.where}): ", (item.what, colour)))
+    raise typer.Exit(INFRA if trouble else OK)
+
+
+def doctor(
+    service: Optional[List[str]] = typer.Option(None, "--service", "-s", help=SERVICE_HELP),
+) -> None:
+    """Which services answer, through which path, their versions and round-trip latency."""
+    from seamlab import backends
+
+    console = _console()
+    try:
+        statuses = backends.doctor(services=_services(service))
+    except SeamlabError as error:
+        _fail(console, error)
+    table = Table(title="seamlab doctor")
+    for column in ("service", "where", "path", "version", "latency", "status"):
+        table.add_column(column)
+    for status in statuses:
+        latency = f"{status.latency_ms:.1f} ms" if status.latency_ms is not None else "-"
+        verdict = "[green]ok[/green]" if status.ok else f"[red]{status.state}[/red]"
+        table.add_row(
+            status.title, status.where, status.source, status.version or "-", latency, verdict
+        )
+    console.print(table)
+    _problems(console, statuses)
+    raise typer.Exit(OK if all(status.ok for status in statuses) else INFRA)

@@ -1,0 +1,79 @@
+"""A private redis-server: no persistence, 256 databases (one per parallel run), 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import redis as redis_py
+
+from seamlab.embedded.base import EmbeddedServer
+from seamlab.embedded.process import EmbeddedError, read_pid
+
+DATABASES = 256
+
+
+class RedisServer(EmbeddedServer):
+    name = "redis"
+    title = "Redis"
+    start_timeout = 10.0
+
+    def __init__(self, run_dir, port: int, host: str = "127.0.0.1", *, databases: int = DATABASES):
+        super().__init__(run_dir, port, host)
+        self.databases = databases
+
+    @classmethod
+    def binary(cls) -> str | None:
+        return shutil.which("redis-server")
+
+    @classmethod
+    def available(cls) -> bool:
+        return cls.binary() is not None
+
+    @classmethod
+    def install_hint(cls) -> str:
+        return "install Redis (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install redis`)"
+
+    def version(self) -> str:
+        binary = self.binary()
+        if binary is None:
+            return ""
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
+        match = re.search(r"v=(\S+)", out)
+        return match.group(1) if match else out.strip()
+
+    def launch(self) -> None:
+        binary = self.binary()
+        if binary is None:
+            raise EmbeddedError(f"redis-server was not found. Fix: {self.install_hint()}")
+        self.pid_path.unlink(missing_ok=True)
+        argv = [
+            binary,
+            "--port", str(self.port),
+            "--bind", self.host,
+            "--save", "",
+            "--appendonly", "no",
+            "--databases", str(self.databases),
+            "--daemonize", "yes",
+            "--pidfile", str(self.pid_path),
+            "--dir", str(self.home),
+            "--logfile", str(self.log_path),
+        ]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        if result.returncode != 0:
+            reason = (result.stderr or result.stdout).strip() or f"exit code {result.returncode}"
+            raise EmbeddedError(f"redis-server did not start on {self.where}: {reason}")
+
+    def is_ready(self) -> bool:
+        client = redis_py.Redis(host=self.host, port=self.port, socket_connect_timeout=0.5)
+        try:
+            ready = bool(client.ping())
+        except redis_py.RedisError:
+            return False
+        finally:
+            client.close()
+        if ready and read_pid(self.pid_path) is None:
+            # The daemon writes its pid file a moment after it starts answering.
+            return False
+        return ready

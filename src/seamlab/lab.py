@@ -1,0 +1,417 @@
+"""Small helpers the course notebooks import: a private sandbox, pytest runs, timings, a plot.
+
+A notebook kernel is a long-lived process that a learner re-runs cell by cell, in any order. So
+everything here is safe to call twice, keeps its state private to the kernel, and prints short,
+stable summaries (nbval compares stored outputs with fresh ones).
+
+- :func:`ready` finds the services the one way the project does (``Settings.from_env()`` and
+  ``seamlab.backends.wait_ready``) and prints which ones answer.
+- :func:`sandbox` gives the kernel its own Postgres database (cloned from the course template)
+  and its own Redis database, both dropped when the kernel exits.
+- :func:`run_pytest` writes small test files to a temporary folder and runs pytest on them in a
+  subprocess with only the seamlab plugin loaded, then prints one line per test.
+- :func:`per_call_ms` and :func:`bar_chart` are the timing and plotting helpers behind the
+  measured plot in the state chapter.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import xml.etree.ElementTree as ET
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
+
+from seamlab.config import Settings
+
+# --- finding the services --------------------------------------------------------------------
+
+
+def ready(
+    services: Sequence[str] = ("postgres", "redis"),
+    timeout: float = 15.0,
+    quiet: bool = False,
+) -> Settings:
+    """Wait until ``services`` answer and return the settings; print one line per service.
+
+    Raises :class:`seamlab.errors.ServiceUnavailable` (one line: where, why, the fix) when one
+    does not answer within ``timeout`` seconds.
+    """
+    from seamlab.backends import wait_ready
+
+    settings = Settings.from_env()
+    wait_ready(settings, services=tuple(services), timeout=timeout)
+    if not quiet:
+        for service in services:
+            print(f"{service:<9} ready at {where(settings, service)}")
+    return settings
+
+
+def where(settings: Settings, service: str) -> str:
+    """host:port of ``service`` in ``settings`` (for messages)."""
+    return {
+        "postgres": settings.db_where,
+        "redis": settings.redis_where,
+        "rabbitmq": settings.amqp_where,
+        "mail": settings.mail_where,
+    }[service]
+
+
+# --- a private sandbox per kernel ------------------------------------------------------------
+
+
+@dataclass
+class Sandbox:
+    """A private database and Redis db for one notebook kernel (see :func:`sandbox`)."""
+
+    settings: Settings
+    database: str
+    redis_db: int
+    _stack: ExitStack = field(repr=False)
+    _engine: object = field(default=None, repr=False)
+    _redis: object = field(default=None, repr=False)
+
+    @property
+    def engine(self):
+        """A SQLAlchemy engine (psycopg 3) on the sandbox database, created on first use."""
+        if self._engine is None:
+            from sqlalchemy import create_engine
+
+            self._engine = create_engine(self.settings.db_url(), pool_size=2, max_overflow=2)
+        return self._engine
+
+    @property
+    def redis(self):
+        """A ``redis.Redis`` client (bytes, like production code) on the sandbox Redis db."""
+        if self._redis is None:
+            import redis
+
+            self._redis = redis.Redis.from_url(self.settings.redis_url)
+        return self._redis
+
+    def connect(self):
+        """A new autocommit psycopg connection to the sandbox database (close it yourself)."""
+        import psycopg
+
+        return psycopg.connect(self.settings.db_conninfo(), autocommit=True)
+
+    def close(self) -> None:
+        """Dispose of connections and drop the database and Redis db (safe to call twice)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
+        self._stack.close()
+
+    def __str__(self) -> str:
+        return (
+            "sandbox ready: a private Postgres database and Redis db for this notebook, "
+            "dropped when the kernel stops"
+        )
+
+
+_SANDBOX: Sandbox | None = None
+
+
+def sandbox(services: Sequence[str] = ("postgres", "redis"), timeout: float = 15.0) -> Sandbox:
+    """The kernel's private sandbox, created on the first call and reused after that.
+
+    The database is cloned from the course template (``seamlab.isolation``); the Redis db is a
+    leased index, flushed before and after. Both go away at kernel exit; a kernel that was
+    killed leaves a database named after its pid, which ``drop_stale_databases`` removes later.
+    """
+    global _SANDBOX
+    if _SANDBOX is not None:
+        return _SANDBOX
+    from seamlab.isolation import private_database, private_redis_db
+
+    settings = ready(services, timeout=timeout, quiet=True)
+    stack = ExitStack()
+    try:
+        database = stack.enter_context(private_database(settings, prefix="seamlab_nb"))
+        redis_db = stack.enter_context(private_redis_db(settings))
+    except BaseException:
+        stack.close()
+        raise
+    _SANDBOX = Sandbox(
+        settings=settings.with_database(database).with_redis_db(redis_db),
+        database=database,
+        redis_db=redis_db,
+        _stack=stack,
+    )
+    atexit.register(_close_sandbox)
+    return _SANDBOX
+
+
+def _close_sandbox() -> None:
+    global _SANDBOX
+    if _SANDBOX is not None:
+        box, _SANDBOX = _SANDBOX, None
+        try:
+            box.close()
+        except Exception:  # noqa: BLE001 - at exit a service may already be gone
+            pass
+
+
+# --- servers in the kernel --------------------------------------------------------------------
+
+_SERVERS: list = []
+
+
+def mail_provider(version: int = 1):
+    """A private mail provider (real HTTP, own journal) for this kernel, on a free port.
+
+    Returns the started ``mailprovider.server.MailProviderServer``; ``.url`` is its address and
+    ``.handle()`` drives its admin API (journal, faults). It stops when the kernel exits. A
+    private one keeps this notebook's journal free of other people's emails.
+    """
+    from mailprovider.server import MailProviderServer
+
+    return _keep(MailProviderServer(port=0, version=version).start())
+
+
+def serve(app, name: str = "app server"):
+    """Run an ASGI ``app`` on a real socket (uvicorn in a thread); stopped at kernel exit."""
+    from mailprovider.server import AppServer
+
+    return _keep(AppServer(app, name=name).start())
+
+
+def _keep(server):
+    if not _SERVERS:
+        atexit.register(_stop_servers)
+    _SERVERS.append(server)
+    return server
+
+
+def _stop_servers() -> None:
+    while _SERVERS:
+        try:
+            _SERVERS.pop().stop()
+        except Exception:  # noqa: BLE001 - stopping at exit is best effort
+            pass
+
+
+def show_logs(*names: str, level: int = logging.INFO) -> None:
+    """Print log records of the named loggers to stdout as ``LEVEL name: message``.
+
+    Without this, Python's last-resort handler writes warnings to stderr with no name, and a
+    notebook check treats stderr as part of the output. Safe to call again.
+    """
+    for name in names or ("signup",):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.propagate = False
+        for handler in list(logger.handlers):
+            if getattr(handler, "_seamlab_lab", False):
+                logger.removeHandler(handler)
+        handler = logging.StreamHandler(_Stdout())
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._seamlab_lab = True
+        logger.addHandler(handler)
+
+
+class _Stdout:
+    """Resolve sys.stdout at write time (Jupyter swaps it per cell)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@contextmanager
+def muted_fd_stdout() -> Iterator[None]:
+    """Silence output written straight to file descriptor 1 (by native code, e.g. Pact's
+    verifier), which Jupyter would otherwise show with timings that change on every run.
+    Python's own ``print`` still works inside the block."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+# --- running pytest on small files -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One test's result: ``file::name``, outcome, and the first line of its failure."""
+
+    nodeid: str
+    outcome: str  # "passed", "failed", "error", "skipped"
+    message: str = ""
+
+
+@dataclass
+class PytestRun:
+    """What :func:`run_pytest` saw: outcomes per test and pytest's exit code."""
+
+    outcomes: list[TestOutcome]
+    exit_code: int
+    output: str = field(repr=False, default="")
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for item in self.outcomes if item.outcome == outcome)
+
+    def summary(self) -> str:
+        lines = []
+        for item in self.outcomes:
+            lines.append(f"{item.outcome.upper():<7} {item.nodeid}")
+            if item.message:
+                lines.append(textwrap.indent(textwrap.fill(item.message, 88), "        "))
+        parts = [
+            f"{self.count(name)} {name}"
+            for name in ("passed", "failed", "error", "skipped")
+            if self.count(name)
+        ]
+        total = len(self.outcomes)
+        lines.append(f"{total} test{'s' if total != 1 else ''}: " + ", ".join(parts or ["none"]))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def run_pytest(
+    files: Mapping[str, str],
+    args: Iterable[str] = (),
+    plugins: Iterable[str] = ("seamlab.pytest_plugin",),
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+    show: bool = True,
+) -> PytestRun:
+    """Write ``files`` (name -> source) to a temporary folder and run pytest on it.
+
+    pytest runs in a subprocess with plugin autoloading switched off and only ``plugins``
+    loaded (fast, and immune to whatever else is installed). Sources are dedented, so they can
+    be written as indented triple-quoted strings. Prints a stable summary unless ``show`` is
+    false; the result keeps the full output in ``.output`` for when you want to read it.
+    """
+    with tempfile.TemporaryDirectory(prefix="seamlab_lab_") as folder:
+        root = Path(folder)
+        for name, source in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(source).lstrip("\n"))
+        report = root / "report.xml"
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        for plugin in plugins:
+            command += ["-p", plugin]
+        command += ["--rootdir", str(root), f"--junitxml={report}", *args]
+        child_env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **(env or {})}
+        child_env.pop("PYTEST_ADDOPTS", None)
+        completed = subprocess.run(
+            command,
+            cwd=root,
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        outcomes = _read_junit(report) if report.exists() else []
+    run = PytestRun(outcomes, completed.returncode, completed.stdout + completed.stderr)
+    if not outcomes and completed.returncode not in (0, 5):
+        # pytest could not even collect: show its own words, they name the problem.
+        run.outcomes.append(TestOutcome("(collection)", "error", _last_lines(run.output)))
+    if show:
+        print(run.summary())
+    return run
+
+
+def _read_junit(path: Path) -> list[TestOutcome]:
+    outcomes = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        module = (case.get("classname") or "").replace(".", "/")
+        nodeid = f"{module}.py::{case.get('name')}" if module else case.get("name", "?")
+        outcome, message = "passed", ""
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = {"failure": "failed"}.get(child.tag, child.tag)
+                message = _first_line(child.get("message") or child.text or "")
+                break
+        outcomes.append(TestOutcome(nodeid, outcome, message))
+    return outcomes
+
+
+def _first_line(text: str) -> str:
+    for line in text.strip().splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _last_lines(text: str, count: int = 3) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:])
+
+
+# --- timing and the measured plot ------------------------------------------------------------
+
+
+def per_call_ms(
+    action: Callable[[], object],
+    repeat: int = 20,
+    setup: Callable[[], object] | None = None,
+) -> float:
+    """Median wall time of ``action()`` in milliseconds over ``repeat`` calls.
+
+    ``setup()`` runs before each call and is not timed (e.g. insert the rows a test would
+    leave behind, then time only the cleanup). One untimed warm-up call comes first.
+    """
+    samples = []
+    for index in range(repeat + 1):
+        if setup is not None:
+            setup()
+        started = time.perf_counter()
+        action()
+        elapsed = (time.perf_counter() - started) * 1000
+        if index:
+            samples.append(elapsed)
+    return statistics.median(samples)
+
+
+def bar_chart(figures: Mapping[str, float], title: str, unit: str = "ms per test"):
+    """A horizontal bar chart of ``figures`` (label -> value) on a log axis; returns the figure.
+
+    Matplotlib's first import on a fresh machine logs that it is building a font cache; that
+    notice is silenced here so it cannot show up as unexpected stderr in a notebook check.
+    """
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    import matplotlib.pyplot as plt
+
+    labels = list(figures)
+    values = [figures[label] for label in labels]
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(labels) + 1.2))
+    bars = ax.barh(labels, values, color="#4c72b0")
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{unit} (log scale)")
+    ax.set_title(title)
+    for bar, value in zip(bars, values):
+        ax.text(value * 1.08, bar.get_y() + bar.get_height() / 2, f"{value:.2f}", va="center")
+    ax.set_xlim(min(values) / 2, max(values) * 4)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,3 @@
+"""The project's own tests. The seamlab fixtures come from the plugin's pytest11 entry point."""
+
+pytest_plugins = ("pytester",)

@@ -1,0 +1,228 @@
+"""The learner CLI, run as a learner would, on a copy of the course (never the real progress)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from seamlab.cli import app
+from seamlab.config import Settings
+from seamlab.errors import ServiceUnavailable
+
+ROOT = Path(__file__).resolve().parents[1]
+SLUG = "01-date-seam"
+
+
+@pytest.fixture
+def course_copy(tmp_path, monkeypatch):
+    """A private copy of the course: manifest, exercise 01 and its solution."""
+    shutil.copy(ROOT / "course.toml", tmp_path / "course.toml")
+    for tree in ("exercises", "solutions"):
+        shutil.copytree(ROOT / tree / SLUG, tmp_path / tree / SLUG,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("SEAMLAB_HOME", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path
+
+
+def seamlab(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def progress_of(root: Path) -> dict:
+    return json.loads((root / ".seamlab" / "progress.json").read_text())["exercises"][SLUG]
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """The course Postgres must answer: `check` grades against it for real."""
+    from seamlab.backends import wait_ready
+
+    settings = Settings.from_env()
+    try:
+        wait_ready(settings, ["postgres"], timeout=15)
+    except ServiceUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    return settings
+
+
+# --- overview, list, hints ------------------------------------------------------------------
+
+
+def test_seamlab_alone_shows_progress_and_how_to_start_the_next_exercise(course_copy):
+    result = seamlab()
+
+    assert result.exit_code == 0
+    assert "0 of 1 exercises passed, 0 of 10 points" in result.output
+    assert "Next: 01 · The date that changed month" in result.output
+    assert "exercises/01-date-seam/README.md" in result.output
+    assert "seamlab check 01" in result.output
+
+
+def test_list_shows_chapter_seam_status_and_points(course_copy):
+    result = seamlab("list")
+
+    assert result.exit_code == 0
+    row = next(line for line in result.output.splitlines() if "The date that changed month" in line)
+    for cell in ("01", "validator -> repository (Postgres DATE)", "not started", "0/10"):
+        assert cell in row
+
+
+def test_hints_come_one_at_a_time_and_are_remembered(course_copy):
+    first = seamlab("hint", "01")
+    second = seamlab("hint", "date-seam")
+
+    assert "Hint 1 of 3" in first.output and "Hint 2 of 3" not in first.output
+    assert "Hint 1 of 3" in second.output and "Hint 2 of 3" in second.output
+    assert progress_of(course_copy)["hints_revealed"] == 2
+    assert "(hint 3 of 3)" in seamlab().output
+
+
+def test_hints_stop_at_the_third_and_say_it_was_the_last(course_copy):
+    for _ in range(4):
+        result = seamlab("hint")
+
+    assert "Hint 3 of 3" in result.output and "last hint" in result.output
+    assert progress_of(course_copy)["hints_revealed"] == 3
+
+
+def test_an_unknown_exercise_exits_2_and_names_the_real_ones(course_copy):
+    result = seamlab("hint", "42")
+
+    assert result.exit_code == 2
+    assert "There is no exercise '42'" in result.output and "01" in result.output
+
+
+def test_a_corrupt_progress_file_is_rebuilt_with_a_warning(course_copy):
+    state = course_copy / ".seamlab"
+    state.mkdir()
+    (state / "progress.json").write_text("{not json")
+
+    result = seamlab("list")
+
+    assert result.exit_code == 0
+    assert "could not be read" in result.output
+    assert any(p.name.startswith("progress.json.corrupt-") for p in state.iterdir())
+    assert json.loads((state / "progress.json").read_text())["exercises"] == {}
+
+
+# --- reset and solution ---------------------------------------------------------------------
+
+
+def test_reset_restores_the_starter_and_backs_up_the_learners_files(course_copy):
+    seamlab("list")  # the first command keeps a copy of the untouched starter
+    folder = course_copy / "exercises" / SLUG
+    starter = (folder / "validation.py").read_text()
+    (folder / "validation.py").write_text("# my attempt\n")
+    (folder / "notes.txt").write_text("try strptime\n")
+
+    result = seamlab("reset", "01")
+
+    assert result.exit_code == 0
+    assert (folder / "validation.py").read_text() == starter
+    assert not (folder / "notes.txt").exists()
+    backups = list((course_copy / ".seamlab" / "backups").iterdir())
+    assert [b.name.startswith(f"{SLUG}-") for b in backups] == [True]
+    assert (backups[0] / "validation.py").read_text() == "# my attempt\n"
+    assert (backups[0] / "notes.txt").read_text() == "try strptime\n"
+    assert str(backups[0].relative_to(course_copy)) in result.output.replace("\n", "")
+
+
+def test_reset_restores_a_deleted_exercise_folder(course_copy):
+    seamlab("list")
+    shutil.rmtree(course_copy / "exercises" / SLUG)
+
+    assert seamlab("reset", SLUG).exit_code == 0
+    assert (course_copy / "exercises" / SLUG / "tests" / "test_validation.py").is_file()
+
+
+def test_the_solution_stays_closed_until_the_exercise_passes(course_copy):
+    result = seamlab("solution", "01")
+
+    assert result.exit_code == 2
+    assert "opens once your code passes" in result.output and "--force" in result.output
+    assert "strptime" not in result.output
+
+
+def test_the_solution_with_force_is_a_diff_of_the_fix(course_copy):
+    result = seamlab("solution", "01", "--force")
+
+    assert result.exit_code == 0
+    assert "--- starter/validation.py" in result.output
+    assert "+++ solution/validation.py" in result.output
+    assert '-    birth_date: str' in result.output
+    assert "README" not in result.output
+
+
+def test_the_solution_opens_after_a_recorded_pass(course_copy):
+    state = course_copy / ".seamlab"
+    state.mkdir()
+    (state / "progress.json").write_text(json.dumps({"exercises": {SLUG: {"status": "passed"}}}))
+
+    result = seamlab("solution", "01")
+
+    assert result.exit_code == 0 and "+++ solution/validation.py" in result.output
+
+
+# --- check, against the real services ---------------------------------------------------------
+
+
+def test_check_on_the_starter_exits_1_and_explains_the_swapped_date(course_copy, postgres):
+    result = seamlab("check", "01")
+
+    assert result.exit_code == 1, result.output
+    assert "The seam validator -> repository (Postgres DATE) is still broken" in result.output
+    assert "A date like 03 04 keeps its day and month" in result.output
+    assert "the day and month were swapped" in result.output
+    assert "seamlab hint 01 (hint 1 of 3)" in result.output
+    entry = progress_of(course_copy)
+    assert (entry["status"], entry["last_verdict"], entry["checks"]) == ("attempted", "failed", 1)
+
+
+def test_check_exits_0_once_the_fix_is_in_and_moves_progress_on(course_copy, postgres):
+    shutil.copy(course_copy / "solutions" / SLUG / "validation.py",
+                course_copy / "exercises" / SLUG / "validation.py")
+
+    result = seamlab("check")
+
+    assert result.exit_code == 0, result.output
+    assert "Passed." in result.output and "seamlab solution 01" in result.output
+    assert progress_of(course_copy)["status"] == "passed"
+    assert "1 of 1 exercises passed, 10 of 10 points" in seamlab().output
+
+
+def test_check_json_and_target_grade_any_folder_without_touching_progress(course_copy, postgres):
+    result = seamlab("check", SLUG, "--json", "--target", str(course_copy / "solutions" / SLUG))
+
+    assert result.exit_code == 0
+    assert json.loads(result.output)["verdict"] == "passed"
+    assert not (course_copy / ".seamlab" / "progress.json").exists() or SLUG not in json.loads(
+        (course_copy / ".seamlab" / "progress.json").read_text())["exercises"]
+
+
+def test_check_exits_3_when_postgres_is_down_and_does_not_blame_the_learner(
+    course_copy, monkeypatch, unused_port
+):
+    monkeypatch.setenv("TEST_DB_PORT", str(unused_port))
+
+    result = seamlab("check", "01")
+
+    assert result.exit_code == 3, result.output
+    assert "This is not your code" in result.output
+    assert f"127.0.0.1:{unused_port}" in result.output.replace("\n", "")
+    assert "seamlab" in result.output  # the fix names a command to run
+    progress = course_copy / ".seamlab" / "progress.json"
+    assert not progress.exists() or SLUG not in json.loads(progress.read_text())["exercises"]
+
+
+@pytest.fixture
+def unused_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

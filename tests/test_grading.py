@@ -1,0 +1,145 @@
+"""The grading engine against two tiny fixture exercises (tests/fixtures/), on real services."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from fixtures.demo import FIX_DEMO, WRITE_DEMO, learner_copy
+from seamlab.grading import GradeResult, MutantOutcome, TestOutcome, grade, run_visible
+from seamlab.grading import mutants as mutant_grading
+from seamlab.grading.engine import summarize
+
+
+# --- fix exercises ---------------------------------------------------------------------------
+def test_the_starter_fails_on_the_seam_test_with_the_hidden_tests_message():
+    result = grade(FIX_DEMO)
+
+    assert result.verdict == "failed", result.summary
+    failing = [t for t in result.tests if t.outcome != "passed"]
+    assert [t.name for t in failing] == ["test_recall_gives_back_text_from_real_redis"]
+    assert failing[0].seam and failing[0].outcome == "failed"
+    assert failing[0].first_line.startswith("real Redis gave back b'hello ada'")
+    assert result.score == 0 and result.max_score == 10
+    assert result.summary.startswith("fix-demo: 1 of 2 hidden tests fail.")
+
+
+def test_the_solution_passes_and_scores_full_points():
+    result = grade(FIX_DEMO, target=FIX_DEMO.solution_folder)
+
+    assert result.verdict == "passed", result.summary
+    assert [t.outcome for t in result.tests] == ["passed", "passed"]
+    assert result.score == result.max_score == 10
+    assert set(result.phases) >= {"private_state", "child", "cleanup"}
+
+
+def test_a_result_survives_a_round_trip_through_json():
+    result = GradeResult(
+        exercise="fix-demo", target="/x", verdict="failed", summary="one line",
+        tests=[TestOutcome("a.py::t", "t", "failed", True, "msg", "greetings.py:3", 0.1)],
+        mutants=[MutantOutcome("m", "a mistake", False)], score=3, max_score=10,
+    )
+
+    again = GradeResult.from_json(result.to_json())
+
+    assert again == result
+    assert json.loads(result.to_json())["tests"][0]["location"] == "greetings.py:3"
+
+
+def test_junit_xml_is_written_when_asked_for(tmp_path):
+    report = tmp_path / "junit.xml"
+
+    grade(FIX_DEMO, junit=report)
+
+    cases = ET.parse(report).getroot().iter("testcase")
+    failed = [c.get("name") for c in cases if c.find("failure") is not None]
+    assert failed == ["test_recall_gives_back_text_from_real_redis"]
+
+
+def test_the_learners_pytest_config_is_not_read(tmp_path):
+    # An ini that would break any pytest run that read it: an unknown option in addopts.
+    target = learner_copy(FIX_DEMO.solution_folder, tmp_path,
+                          **{"pytest.ini": "[pytest]\naddopts = --no-such-option\n"})
+
+    assert grade(FIX_DEMO, target=target).verdict == "passed"
+
+
+def test_the_visible_tests_run_with_the_learners_own_conftest():
+    result = run_visible(FIX_DEMO)
+
+    assert result.verdict == "passed", result.summary
+    assert result.summary == "fix-demo: all 1 visible tests pass."
+
+
+def test_the_summary_names_the_first_failing_test_and_its_message():
+    tests = [TestOutcome("t.py::a", "a", "passed"),
+             TestOutcome("t.py::b", "b", "failed", True, "expected 3\nassert 2 == 3")]
+
+    assert summarize("x", "failed", tests, "") == "x: 1 of 2 hidden tests fail. b: expected 3"
+
+
+# --- write-tests exercises -------------------------------------------------------------------
+def test_the_reference_tests_catch_every_planted_fault():
+    result = grade(WRITE_DEMO, target=WRITE_DEMO.solution_folder)
+
+    assert result.verdict == "passed", result.summary
+    assert [(m.name, m.caught) for m in result.mutants] == [
+        ("euros_not_cents", True), ("first_price_wins", True)]
+    assert result.score == 10
+
+
+def test_tests_that_miss_a_fault_name_the_mistake_and_score_part(tmp_path):
+    only_first_price = (
+        "from prices import price_of, set_price, setup\n\n"
+        "def test_a_price_comes_back_in_cents(conn):\n"
+        "    setup(conn)\n    set_price(conn, 'tea', 350)\n"
+        "    assert price_of(conn, 'tea') == 350\n"
+    )
+    target = learner_copy(WRITE_DEMO.folder, tmp_path, **{"tests__test_prices.py": only_first_price})
+
+    result = grade(WRITE_DEMO, target=target)
+
+    assert result.verdict == "failed"
+    assert [m.caught for m in result.mutants] == [True, False]
+    assert result.score == 5
+    assert "Missed: 'Keeps the first price: a second set_price is silently ignored.'" in (
+        result.summary)
+
+
+def test_an_empty_test_file_catches_no_fault():
+    faults = mutant_grading.run_against_mutants(WRITE_DEMO, WRITE_DEMO.folder)
+
+    assert [m.caught for m in faults] == [False, False]
+
+
+def test_the_starter_test_file_with_no_tests_is_told_to_write_one():
+    result = grade(WRITE_DEMO)
+
+    assert result.verdict == "failed"
+    assert result.score == 0
+    assert "no tests were found in tests/test_prices.py" in result.summary
+
+
+def test_tests_that_fail_on_the_correct_system_score_nothing(tmp_path):
+    wrong = ("from prices import price_of\n\n"
+             "def test_an_unknown_sku_costs_nothing(conn):\n"
+             "    from prices import setup\n    setup(conn)\n"
+             "    assert price_of(conn, 'tea') == 0, 'an unknown sku should cost 0'\n")
+    target = learner_copy(WRITE_DEMO.folder, tmp_path, **{"tests__test_prices.py": wrong})
+
+    result = grade(WRITE_DEMO, target=target)
+
+    assert result.verdict == "failed" and result.score == 0 and result.mutants == []
+    assert "must pass on the correct system first" in result.summary
+    assert "an unknown sku should cost 0" in result.summary
+
+
+def test_a_mutant_without_its_header_line_is_an_authoring_error(tmp_path):
+    bad = tmp_path / "oops.py"
+    bad.write_text('"""Forgot the header."""\n')
+
+    with pytest.raises(mutant_grading.MutantError, match="# mutates: <module>.py"):
+        mutant_grading.read_mutant(bad)
+
