@@ -41,10 +41,10 @@
 # %%
 import logging
 
+from seamlab import lab  # first: it also quiets a library deprecation notice
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from seamlab import lab
 from signup import schema
 from signup.app import create_app
 from signup.cache import UserCache

@@ -205,6 +205,7 @@ run = lab.run_pytest(
         "test_status_only.py": STATUS_ONLY,
         "test_registration.py": TESTS,
     },
+    args=["-k", "not second_registration"],  # the duplicate test is not about these mistakes
     show=False,
 )
 names = ["none (correct code)", "password stored as typed", "welcome email to sender",

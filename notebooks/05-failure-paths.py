@@ -54,10 +54,10 @@
 import logging
 import time
 
+from seamlab import lab  # first: it also quiets a library deprecation notice
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from seamlab import lab
 from signup import schema
 from signup.app import create_app
 from signup.mail import MailClient

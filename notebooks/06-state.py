@@ -134,7 +134,7 @@ def arranged_user_survives(mode):
     outer = connection.begin()
     session = Session(bind=connection, join_transaction_mode=mode)
     session.add(User(email="taken@example.com", name="Existing", password_hash="x"))
-    session.flush()  # the test's arrange step
+    session.commit()  # the test's arrange step, committed as a test would
     try:  # the code under test: insert a duplicate, catch the error, roll back
         session.add(User(email="TAKEN@example.com", name="Second", password_hash="y"))
         session.flush()
@@ -181,7 +181,8 @@ for mode in ("rollback_only", "create_savepoint"):
 # Rollback is not the only way. Here are four, each timed on the live database for the part
 # that a test suite pays per test:
 #
-# - **savepoint rollback**: `ROLLBACK TO SAVEPOINT` after a test inserted a few rows;
+# - **transaction rollback**: `ROLLBACK` of the test's outer transaction after it inserted a
+#   few rows (the savepoints inside it cost next to nothing);
 # - **DELETE**: `DELETE FROM` the tables the test touched (rows committed);
 # - **TRUNCATE**: `TRUNCATE ... CASCADE` of those tables;
 # - **fresh database**: `CREATE DATABASE ... TEMPLATE` then `DROP DATABASE` (full isolation,
@@ -201,17 +202,14 @@ with box.connect() as conn:
         conn.execute("INSERT INTO orders (note) SELECT 'n' FROM generate_series(1, 5)")
         conn.execute("INSERT INTO order_lines SELECT id, 1 FROM orders")
 
-    def savepoint_setup():
+    def test_in_transaction():  # what the db_session fixture does before a test
         conn.execute("BEGIN")
-        conn.execute("SAVEPOINT test_start")
         insert_rows()
 
-    def savepoint_cleanup():
-        conn.execute("ROLLBACK TO SAVEPOINT test_start")
-        conn.execute("COMMIT")
-
     figures = {
-        "savepoint rollback": lab.per_call_ms(savepoint_cleanup, setup=savepoint_setup),
+        "transaction rollback": lab.per_call_ms(
+            lambda: conn.execute("ROLLBACK"), setup=test_in_transaction
+        ),
         "DELETE": lab.per_call_ms(
             lambda: (conn.execute("DELETE FROM order_lines"), conn.execute("DELETE FROM orders")),
             setup=insert_rows,
@@ -228,7 +226,7 @@ def fresh_database():
     isolation.drop_database(box.settings, name)
 
 
-figures["fresh database (template)"] = lab.per_call_ms(fresh_database, repeat=8)
+figures["fresh database (template)"] = lab.per_call_ms(fresh_database, repeat=4)
 for name, ms in figures.items():
     print(f"{name:<27} {ms:7.2f} ms per test")
 
@@ -236,12 +234,15 @@ for name, ms in figures.items():
 fig = lab.bar_chart(figures, "Per-test cleanup cost on the live Postgres (median)")
 
 # %% [markdown]
-# On a typical laptop the savepoint rollback is well under a millisecond, `DELETE` about a
-# millisecond, `TRUNCATE` several (it rewrites files and must wait for other sessions'
-# locks), and a fresh database tens of milliseconds. For a suite of 2,000 tests that is the
-# difference between about a second and about a minute of pure cleanup. So:
+# Your figures depend on the machine and on what else it is doing, but the order rarely
+# changes. On a quiet 2-core laptop: rollback well under a millisecond, `DELETE` about a
+# millisecond, `TRUNCATE` several (it creates new files for each table and must wait for
+# other sessions' locks), and a fresh database a few tens of milliseconds, much more while
+# other databases are busy. For a suite of 2,000 tests that is the difference between about
+# a second and about a minute of pure cleanup. So:
 #
-# - per test: **savepoint rollback** whenever the test and the code share one connection;
+# - per test: **rollback (with savepoints)** whenever the test and the code share one
+#   connection;
 # - when a real server or another process must see committed rows: **DELETE** the tables
 #   you touched (TRUNCATE pays off only for big tables);
 # - per run or per worker: a **fresh database from a template**, which also isolates
@@ -290,7 +291,7 @@ print("after FLUSHDB real keys:", real.keys("*"))
 #   on test order.
 # - A rollback fixture must use savepoints (`join_transaction_mode="create_savepoint"`) when
 #   the code under test commits or rolls back; otherwise data leaks out or vanishes mid-test.
-# - Measured per test: savepoint rollback < DELETE < TRUNCATE < fresh database; use the
+# - Measured per test: rollback ≲ DELETE < TRUNCATE < fresh database; use the
 #   cheap ones per test and a fresh database per run or worker.
 # - Clean Redis explicitly (`FLUSHDB` on a private db), and test against a real one: bytes,
 #   TTLs and atomic operations are where dict fakes lie.

@@ -121,9 +121,11 @@ print("journal:", entry["method"], entry["path"], "->", entry["response_status"]
 # is what the respx mock proved too. The second is what makes the contract worth having.
 
 # %%
+import os
 import tempfile
 from pathlib import Path
 
+os.environ["PACT_DO_NOT_TRACK"] = "true"  # Pact would otherwise report usage statistics
 from pact import Pact, match
 
 pact_dir = Path(tempfile.mkdtemp(prefix="pacts_"))

@@ -6,8 +6,8 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from fixtures.demo import FIX_DEMO, WRITE_DEMO, learner_copy
+
 from seamlab.grading import GradeResult, MutantOutcome, TestOutcome, grade, run_visible
 from seamlab.grading import mutants as mutant_grading
 from seamlab.grading.engine import summarize

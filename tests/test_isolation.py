@@ -84,9 +84,11 @@ def test_a_private_database_is_dropped_afterwards(settings, prefix):
 
 
 def test_a_private_database_is_dropped_even_when_the_body_raises(settings, prefix):
-    with pytest.raises(RuntimeError, match="learner code blew up"):
-        with isolation.private_database(settings, prefix=prefix) as name:
-            raise RuntimeError("learner code blew up")
+    with (
+        pytest.raises(RuntimeError, match="learner code blew up"),
+        isolation.private_database(settings, prefix=prefix) as name,
+    ):
+        raise RuntimeError("learner code blew up")
     assert not database_exists(settings, name)
 
 
@@ -172,9 +174,8 @@ def test_a_half_built_template_is_rebuilt(settings, monkeypatch):
 def test_an_unreachable_postgres_is_reported_with_host_port_and_fix():
     port = free_port()
     settings = Settings.from_env({"TEST_DB_PORT": str(port)})
-    with pytest.raises(ServiceUnavailable) as caught:
-        with isolation.private_database(settings):
-            pass
+    with pytest.raises(ServiceUnavailable) as caught, isolation.private_database(settings):
+        pass
     message = str(caught.value)
     assert f"127.0.0.1:{port}" in message
     assert "connection refused" in message
@@ -223,11 +224,14 @@ def test_concurrent_leases_get_distinct_databases(small_redis):
 
 
 def test_running_out_of_databases_says_so_and_how_to_fix_it(small_redis):
-    with isolation.private_redis_db(small_redis), isolation.private_redis_db(small_redis):
-        with isolation.private_redis_db(small_redis):
-            with pytest.raises(ServiceUnavailable, match="all 3 private databases are leased"):
-                with isolation.private_redis_db(small_redis):
-                    pass
+    with (
+        isolation.private_redis_db(small_redis),
+        isolation.private_redis_db(small_redis),
+        isolation.private_redis_db(small_redis),
+        pytest.raises(ServiceUnavailable, match="all 3 private databases are leased"),
+        isolation.private_redis_db(small_redis),
+    ):
+        pass
 
 
 def test_leases_of_dead_processes_are_reclaimed_when_none_is_free(small_redis):
@@ -245,9 +249,8 @@ def test_leases_of_dead_processes_are_reclaimed_when_none_is_free(small_redis):
 def test_an_unreachable_redis_is_reported_with_host_port_and_fix():
     port = free_port()
     settings = Settings.from_env({"TEST_REDIS_URL": f"redis://127.0.0.1:{port}/0"})
-    with pytest.raises(ServiceUnavailable) as caught:
-        with isolation.private_redis_db(settings):
-            pass
+    with pytest.raises(ServiceUnavailable) as caught, isolation.private_redis_db(settings):
+        pass
     message = str(caught.value)
     assert f"Redis at 127.0.0.1:{port}" in message
     assert "TEST_REDIS_URL" in message

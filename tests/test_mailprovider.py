@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-
 from mailprovider.journal import Fault, FaultError, FaultQueue
 from mailprovider.server import MailProviderServer
+
 from seamlab.waiting import wait_for
 
 EMAIL = {"to": "ada@example.com", "subject": "Welcome!", "text": "Hello Ada"}
@@ -163,7 +163,9 @@ def test_clearing_requests_keeps_pending_faults(mail_provider):
 
 
 def test_a_fault_that_makes_no_sense_is_refused_with_the_reason(mail_provider):
-    response = _client.post(f"{mail_provider.url}/__admin/faults", json={"status": 500, "drop": True})
+    response = _client.post(
+        f"{mail_provider.url}/__admin/faults", json={"status": 500, "drop": True}
+    )
 
     assert response.status_code == 422
     assert "either status or drop" in response.json()["message"]
@@ -194,14 +196,17 @@ def test_a_stopped_server_refuses_connections():
 def test_runs_from_the_command_line_on_the_port_it_announces():
     process = subprocess.Popen(
         [sys.executable, "-m", "mailprovider", "--port", "0", "--version", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         banner = process.stdout.readline()
         url = banner.split(" on ", 1)[1].strip()
         health = wait_for(
             lambda: _client.get(f"{url}/__admin/health", timeout=1.0).json(),
-            timeout=10.0, what=f"the mail provider started by the CLI to answer at {url}",
+            timeout=10.0,
+            what=f"the mail provider started by the CLI to answer at {url}",
         )
         assert health == {"status": "ok", "version": 2}
     finally:
@@ -213,7 +218,10 @@ def test_the_command_line_names_the_port_it_cannot_use(mail_provider):
     port = mail_provider.url.rsplit(":", 1)[1]
     result = subprocess.run(
         [sys.executable, "-m", "mailprovider", "--port", port],
-        capture_output=True, text=True, timeout=30,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
     assert result.returncode == 2

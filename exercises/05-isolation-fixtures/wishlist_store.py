@@ -6,12 +6,11 @@ the web handlers that call it expect.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-
 from wish_cache import WishCache
 
 
@@ -35,7 +34,7 @@ class Wish(Base):
     )
     tool: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     wished_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), nullable=False, default=lambda: datetime.now(timezone.utc)
+        sa.DateTime(timezone=True), nullable=False, default=lambda: datetime.now(UTC)
     )
 
     __table_args__ = (sa.UniqueConstraint("member_id", "tool", name="one_wish_per_tool"),)
@@ -85,9 +84,7 @@ def wishes_of(session: Session, cache: WishCache, email: str) -> list[str]:
         return cached
     member = _member(session, email)
     tools = list(
-        session.scalars(
-            sa.select(Wish.tool).where(Wish.member_id == member.id).order_by(Wish.id)
-        )
+        session.scalars(sa.select(Wish.tool).where(Wish.member_id == member.id).order_by(Wish.id))
     )
     cache.remember_wishes(member.email, tools)
     return tools

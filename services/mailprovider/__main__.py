@@ -16,8 +16,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8025, help="port to listen on (0 = any)")
-    parser.add_argument("--version", type=int, choices=VERSIONS, default=1,
-                        help="API version: 2 renames 'to' to 'recipient' and answers 201")
+    parser.add_argument(
+        "--version",
+        type=int,
+        choices=VERSIONS,
+        default=1,
+        help="API version: 2 renames 'to' to 'recipient' and answers 201",
+    )
     return parser.parse_args(argv)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -89,7 +89,7 @@ class MailProviderHandle:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> "MailProviderHandle":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -205,13 +206,14 @@ def _entry(scope: Scope, body: bytes) -> dict[str, Any]:
         "headers": headers,
         "json": parsed,
         "body": body.decode("utf-8", errors="replace"),
-        "received_at": datetime.now(timezone.utc).isoformat(),
+        "received_at": datetime.now(UTC).isoformat(),
         "response_status": None,
     }
 
 
 async def _client_left_during(seconds: float, receive: Receive) -> bool:
     """Wait ``seconds`` like a slow provider; True if the client hung up before then."""
+
     async def until_disconnect() -> None:
         while (await receive())["type"] != "http.disconnect":
             pass

@@ -62,10 +62,10 @@ class Fault:
     body: Any = None
 
     @classmethod
-    def from_json(cls, data: Any) -> tuple["Fault", int]:
+    def from_json(cls, data: Any) -> tuple[Fault, int]:
         """Parse the admin API's JSON into a fault and how many calls it applies to."""
         if not isinstance(data, dict):
-            raise FaultError("a fault is a JSON object such as {\"status\": 500, \"times\": 1}")
+            raise FaultError('a fault is a JSON object such as {"status": 500, "times": 1}')
         unknown = set(data) - {"status", "delay", "drop", "times", "body"}
         if unknown:
             raise FaultError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -69,7 +69,7 @@ class _Server(uvicorn.Server):
             counter += 1
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -119,7 +119,7 @@ class AppServer:
             raise RuntimeError(f"the {self.name} is not running; call start() first")
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "AppServer":
+    def start(self) -> AppServer:
         if self._thread is not None:
             return self
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -144,8 +144,9 @@ class AppServer:
             timeout_graceful_shutdown=2,
         )
         self._server = _Server(config)
-        self._thread = threading.Thread(target=self._run, name=f"{self.name} :{self.port}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"{self.name} :{self.port}", daemon=True
+        )
         self._thread.start()
         self._server.ready.wait(_START_TIMEOUT)
         if not self._server.started:
@@ -176,7 +177,7 @@ class AppServer:
         self._server = self._thread = self._socket = None
         self.port = None
 
-    def __enter__(self) -> "AppServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -199,6 +200,6 @@ class MailProviderServer(AppServer):
 
         return MailProviderHandle(self.url)
 
-    def __enter__(self) -> "MailProviderServer":
+    def __enter__(self) -> Self:
         self.start()
         return self

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
@@ -25,11 +26,15 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_service(request: Request, session: Session = Depends(get_session)) -> UserService:
+def get_service(request: Request, session: Annotated[Session, Depends(get_session)]) -> UserService:
     state = request.app.state
     return UserService(
         session, mailer=state.mailer, publisher=state.publisher, cache=UserCache(state.redis)
     )
+
+
+Service = Annotated[UserService, Depends(get_service)]
+JsonBody = Annotated[Any, Body()]
 
 
 def _error(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -37,7 +42,7 @@ def _error(status: int, detail: str, **extra: Any) -> JSONResponse:
 
 
 @router.post("/register", status_code=201)
-def register(form: Any = Body(None), service: UserService = Depends(get_service)) -> Any:
+def register(service: Service, form: JsonBody = None) -> Any:
     try:
         return service.register(form)
     except ValidationError as error:
@@ -51,7 +56,7 @@ def register(form: Any = Body(None), service: UserService = Depends(get_service)
 
 
 @router.get("/{user_id}")
-def get_user(user_id: int, service: UserService = Depends(get_service)) -> Any:
+def get_user(user_id: int, service: Service) -> Any:
     try:
         return service.get(user_id)
     except UserNotFound:
@@ -59,11 +64,9 @@ def get_user(user_id: int, service: UserService = Depends(get_service)) -> Any:
 
 
 @router.patch("/{user_id}")
-def rename_user(
-    user_id: int, changes: Any = Body(None), service: UserService = Depends(get_service)
-) -> Any:
+def rename_user(user_id: int, service: Service, changes: JsonBody = None) -> Any:
     if not isinstance(changes, dict) or set(changes) != {"name"}:
-        return _error(422, "Send a JSON object with only the new name: {\"name\": \"...\"}")
+        return _error(422, 'Send a JSON object with only the new name: {"name": "..."}')
     try:
         return service.rename(user_id, changes["name"])
     except ValidationError as error:

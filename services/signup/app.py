@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 
 
 def create_app(
-    settings: "Settings | None" = None,
+    settings: Settings | None = None,
     *,
     engine: Engine | None = None,
-    redis: "Redis | None" = None,
+    redis: Redis | None = None,
     mailer: MailClient | None = None,
     publisher: Publisher | None = None,
 ) -> FastAPI:

@@ -8,6 +8,7 @@ already finds the user through its own connection.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -15,6 +16,8 @@ from typing import Any, Protocol
 
 EXCHANGE = "signup.events"
 USER_REGISTERED = "user.registered"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class UserRegistered:
         return json.dumps(data)
 
     @classmethod
-    def from_json(cls, raw: str | bytes) -> "UserRegistered":
+    def from_json(cls, raw: str | bytes) -> UserRegistered:
         data = json.loads(raw)
         return cls(
             user_id=int(data["user_id"]),
@@ -96,8 +99,8 @@ class EventPublisher:
         if connection is not None and connection.is_open:
             try:
                 connection.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection may fail again
-                pass
+            except Exception as error:  # noqa: BLE001 - closing a broken connection may fail
+                log.debug("ignored while closing the AMQP connection: %r", error)
 
     def close(self) -> None:
         with self._lock:

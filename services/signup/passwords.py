@@ -16,9 +16,7 @@ def hash_password(password: str) -> str:
     """``scrypt$N$r$p$salt$hash`` (base64), with a fresh random salt each time."""
     salt = os.urandom(_SALT_BYTES)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P)
-    return "$".join(
-        ["scrypt", str(_N), str(_R), str(_P), _b64(salt), _b64(digest)]
-    )
+    return "$".join(["scrypt", str(_N), str(_R), str(_P), _b64(salt), _b64(digest)])
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -30,7 +28,11 @@ def verify_password(password: str, stored: str) -> bool:
         return False
     expected = base64.b64decode(digest)
     actual = hashlib.scrypt(
-        password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+        password.encode(),
+        salt=base64.b64decode(salt),
+        n=int(n),
+        r=int(r),
+        p=int(p),
         dklen=len(expected),
     )
     return hmac.compare_digest(actual, expected)

@@ -76,8 +76,9 @@ class UserService:
             self.publisher.publish(event)
         except Exception as error:  # noqa: BLE001 - the user exists; losing the event is logged
             # A transactional outbox would make this reliable; the sample keeps it visible.
-            log.error("user %s registered but UserRegistered was not published: %r",
-                      public["id"], error)
+            log.error(
+                "user %s registered but UserRegistered was not published: %r", public["id"], error
+            )
         return public
 
     def get(self, user_id: int) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The sign-up endpoint: POST /signups creates an account and writes the attempt to the audit trail."""
+"""The sign-up endpoint: POST /signups creates an account and audits every attempt."""
 
 from __future__ import annotations
 

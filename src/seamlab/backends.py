@@ -22,10 +22,10 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import psycopg
@@ -217,7 +217,7 @@ def probe_rabbitmq(settings: Settings, timeout: float = 2.0) -> Probe:
         raise _unavailable(settings, "rabbitmq", cause) from None
     latency = (time.perf_counter() - started) * 1000
     try:
-        props = connection._impl.server_properties or {}  # noqa: SLF001 - pika has no public getter
+        props = connection._impl.server_properties or {}
         raw = props.get("version", b"")
         version = raw.decode() if isinstance(raw, bytes) else str(raw)
     finally:
@@ -345,7 +345,7 @@ def docker_engine_works(timeout: float = 10.0) -> bool:
     try:
         result = subprocess.run(
             [docker, "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True,
+            check=False, capture_output=True,
             text=True,
             timeout=timeout,
         )
@@ -361,7 +361,7 @@ def _docker_marker(root: Path) -> Path:
 def _docker_compose(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["docker", "compose", "-f", str(root / COMPOSE_FILE), *args],
-        capture_output=True,
+        check=False, capture_output=True,
         text=True,
         timeout=300,
         cwd=root,
@@ -527,16 +527,22 @@ class Stopped:
     what: str  # "stopped", "was not running", or a problem
 
 
-def down(root: Path | None = None, *, settings: Settings | None = None) -> list[Stopped]:
+def down(
+    root: Path | None = None,
+    services: Iterable[str] = SERVICES,
+    *,
+    settings: Settings | None = None,
+) -> list[Stopped]:
     """Stop what seamlab started (embedded servers; docker compose if ``up`` ran it). Nothing else."""
     root = (root or project_root()).resolve()
     settings = settings or Settings.from_env()
     folder = run_dir(root)
+    wanted = [service for service in SERVICES if service in set(services)]
     results: list[Stopped] = []
     if not folder.exists():
-        return [Stopped(s, where(settings, s), "was not running") for s in SERVICES]
+        return [Stopped(s, where(settings, s), "was not running") for s in wanted]
     with _up_lock(root):
-        for service in reversed(SERVICES):
+        for service in reversed(wanted):
             server = _server(service, folder, port_of(settings, service))
             try:
                 stopped = server.stop()
@@ -545,7 +551,7 @@ def down(root: Path | None = None, *, settings: Settings | None = None) -> list[
                 continue
             results.append(Stopped(service, server.where, "stopped" if stopped else "was not running"))
         marker = _docker_marker(root)
-        if marker.exists():
+        if marker.exists() and set(wanted) == set(SERVICES):
             result = _docker_compose(root, "down", "--volumes")
             if result.returncode == 0:
                 marker.unlink()

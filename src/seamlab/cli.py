@@ -7,8 +7,9 @@ learner's fault).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -26,6 +27,8 @@ app = typer.Typer(
 )
 
 EXERCISE_HELP = "Exercise number or slug (01, 1, 01-date-seam). Default: the current exercise."
+MaybeExercise = Annotated[str | None, typer.Argument(help=EXERCISE_HELP)]
+AnExercise = Annotated[str, typer.Argument(help="Exercise number or slug (01, 1, 01-date-seam).")]
 
 
 def _run(action: Callable[..., int], *args, **kwargs) -> None:
@@ -63,11 +66,19 @@ def list_exercises() -> None:
 
 @app.command()
 def check(
-    exercise: Optional[str] = typer.Argument(None, help=EXERCISE_HELP),
-    target: Optional[Path] = typer.Option(None, "--target", help="Grade this folder instead of exercises/<slug>."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (for scripts)."),
-    junit: Optional[Path] = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds allowed per test."),
+    exercise: MaybeExercise = None,
+    target: Annotated[
+        Path | None, typer.Option("--target", help="Grade this folder instead of exercises/<slug>.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON (for scripts).")
+    ] = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds allowed per test.")
+    ] = None,
 ) -> None:
     """Run the hidden integration tests; exit 0 only when every one passes."""
     from seamlab.commands.check import check as run
@@ -76,7 +87,7 @@ def check(
 
 
 @app.command()
-def hint(exercise: Optional[str] = typer.Argument(None, help=EXERCISE_HELP)) -> None:
+def hint(exercise: MaybeExercise = None) -> None:
     """Reveal the next hint (a nudge, then a pointer, then nearly the answer)."""
     from seamlab.commands.hint import hint as run
 
@@ -85,8 +96,10 @@ def hint(exercise: Optional[str] = typer.Argument(None, help=EXERCISE_HELP)) -> 
 
 @app.command()
 def watch(
-    exercise: Optional[str] = typer.Argument(None, help=EXERCISE_HELP),
-    poll: bool = typer.Option(False, "--poll", help="Poll for changes instead of using file events."),
+    exercise: MaybeExercise = None,
+    poll: Annotated[
+        bool, typer.Option("--poll", help="Poll for changes instead of using file events.")
+    ] = False,
 ) -> None:
     """Check, then re-check every time you save. Ctrl-C stops."""
     from seamlab.commands.watching import watch_exercise
@@ -95,7 +108,7 @@ def watch(
 
 
 @app.command()
-def reset(exercise: str = typer.Argument(..., help="Exercise number or slug.")) -> None:
+def reset(exercise: AnExercise) -> None:
     """Restore the starter code (your files are backed up first)."""
     from seamlab.commands.reset import reset as run
 
@@ -104,8 +117,10 @@ def reset(exercise: str = typer.Argument(..., help="Exercise number or slug.")) 
 
 @app.command()
 def solution(
-    exercise: str = typer.Argument(..., help="Exercise number or slug."),
-    force: bool = typer.Option(False, "--force", help="Show it even though you have not passed yet."),
+    exercise: AnExercise,
+    force: Annotated[
+        bool, typer.Option("--force", help="Show it even though you have not passed yet.")
+    ] = False,
 ) -> None:
     """Show the reference fix as a diff against the starter (after you pass)."""
     from seamlab.commands.solution import solution as run
@@ -115,8 +130,12 @@ def solution(
 
 @app.command()
 def notebook(
-    port: Optional[int] = typer.Option(None, "--port", help="Port for JupyterLab (default: a free one)."),
-    no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a browser."),
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port for JupyterLab (default: a free one).")
+    ] = None,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open a browser.")
+    ] = False,
 ) -> None:
     """Open the course notebooks in JupyterLab."""
     from seamlab.commands.notebook import notebook as run

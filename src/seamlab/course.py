@@ -192,13 +192,13 @@ def validate(root: Path | None = None) -> Course:
 # --- field readers ------------------------------------------------------------------------
 
 
-def _chapter(item: Any, index: int, where: "_Locator") -> Chapter:
+def _chapter(item: Any, index: int, where: _Locator) -> Chapter:
     label = f"chapters[{index}]"
     line = where.item("chapters", index)
     if not isinstance(item, dict):
         raise CourseError(f"{where.source}:{line}: {label} must be a table")
     _no_unknown_keys(item, {"id", "slug", "title", "notebook", "objectives"}, "chapters", index, where)
-    get = lambda key: where.key("chapters", index, key)  # noqa: E731
+    get = lambda key: where.key("chapters", index, key)
     return Chapter(
         id=_ident(item, "id", label, get("id"), where),
         slug=_string(item, "slug", label, get("slug"), where),
@@ -213,12 +213,12 @@ _EXERCISE_KEYS = {
 }
 
 
-def _exercise(item: Any, index: int, root: Path, where: "_Locator") -> Exercise:
+def _exercise(item: Any, index: int, root: Path, where: _Locator) -> Exercise:
     label = f"exercises[{index}]"
     if not isinstance(item, dict):
         raise CourseError(f"{where.source}:{where.item('exercises', index)}: {label} must be a table")
     _no_unknown_keys(item, _EXERCISE_KEYS, "exercises", index, where)
-    get = lambda key: where.key("exercises", index, key)  # noqa: E731
+    get = lambda key: where.key("exercises", index, key)
 
     ident = _ident(item, "id", label, get("id"), where)
     slug = _string(item, "slug", label, get("slug"), where)
@@ -281,7 +281,7 @@ def _exercise(item: Any, index: int, root: Path, where: "_Locator") -> Exercise:
     )
 
 
-def _array(data: dict, name: str, where: "_Locator") -> list:
+def _array(data: dict, name: str, where: _Locator) -> list:
     value = data.get(name, [])
     if not isinstance(value, list):
         raise CourseError(
@@ -290,13 +290,13 @@ def _array(data: dict, name: str, where: "_Locator") -> list:
     return value
 
 
-def _require(item: dict, key: str, label: str, line: int, where: "_Locator") -> Any:
+def _require(item: dict, key: str, label: str, line: int, where: _Locator) -> Any:
     if key not in item:
         raise CourseError(f"{where.source}:{line}: {label} is missing {key!r}")
     return item[key]
 
 
-def _string(item: dict, key: str, label: str, line: int, where: "_Locator") -> str:
+def _string(item: dict, key: str, label: str, line: int, where: _Locator) -> str:
     value = _require(item, key, label, line, where)
     if not isinstance(value, str) or not value.strip():
         raise CourseError(
@@ -305,7 +305,7 @@ def _string(item: dict, key: str, label: str, line: int, where: "_Locator") -> s
     return value
 
 
-def _ident(item: dict, key: str, label: str, line: int, where: "_Locator") -> str:
+def _ident(item: dict, key: str, label: str, line: int, where: _Locator) -> str:
     value = _require(item, key, label, line, where)
     if not isinstance(value, str) or not re.fullmatch(r"\d{2}", value):
         raise CourseError(
@@ -315,7 +315,7 @@ def _ident(item: dict, key: str, label: str, line: int, where: "_Locator") -> st
 
 
 def _strings(
-    item: dict, key: str, label: str, line: int, where: "_Locator", *, required: bool
+    item: dict, key: str, label: str, line: int, where: _Locator, *, required: bool
 ) -> tuple[str, ...]:
     value = _require(item, key, label, line, where) if required else item.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
@@ -327,7 +327,7 @@ def _strings(
     return tuple(value)
 
 
-def _no_unknown_keys(item: dict, known: set[str], array: str, index: int, where: "_Locator") -> None:
+def _no_unknown_keys(item: dict, known: set[str], array: str, index: int, where: _Locator) -> None:
     for key in item:
         if key not in known:
             raise CourseError(
@@ -336,7 +336,7 @@ def _no_unknown_keys(item: dict, known: set[str], array: str, index: int, where:
             )
 
 
-def _check_unique(items: tuple, array: str, where: "_Locator") -> None:
+def _check_unique(items: tuple, array: str, where: _Locator) -> None:
     for attribute in ("id", "slug"):
         seen: dict[str, int] = {}
         for index, item in enumerate(items):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import psycopg
 import redis

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import warnings
 import xml.etree.ElementTree as ET
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from seamlab.config import Settings
+
+# Starlette asks FastAPI users to move the TestClient to another HTTP library; the notice is
+# about a future version, not about the learner's code, and would show up as a cell's stderr.
+warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
 
 # --- finding the services --------------------------------------------------------------------
 

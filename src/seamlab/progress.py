@@ -37,7 +37,7 @@ class ExerciseProgress:
     checks: int = 0
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ExerciseProgress":
+    def from_dict(cls, data: dict[str, Any]) -> ExerciseProgress:
         entry = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
         if entry.status not in STATUSES:
             raise ValueError(f"unknown status {entry.status!r}")
@@ -55,7 +55,7 @@ class Progress:
 
     # --- reading ----------------------------------------------------------------------------
     @classmethod
-    def load(cls, root: Path | None = None) -> "Progress":
+    def load(cls, root: Path | None = None) -> Progress:
         path = state_dir(root) / FILENAME
         try:
             text = path.read_text(encoding="utf-8")
@@ -64,7 +64,7 @@ class Progress:
         try:
             data = json.loads(text)
             if not isinstance(data, dict) or not isinstance(data.get("exercises"), dict):
-                raise ValueError("no 'exercises' table")
+                raise TypeError("no 'exercises' table")
             exercises = {
                 str(slug): ExerciseProgress.from_dict(entry)
                 for slug, entry in data["exercises"].items()
@@ -139,7 +139,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _stamp() -> str:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -27,10 +28,10 @@ from seamlab.errors import ConfigError, ServiceUnavailable
 
 if TYPE_CHECKING:
     import redis
+    from mailprovider.admin import MailProviderHandle
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
-    from mailprovider.admin import MailProviderHandle
     from seamlab.config import Settings
 
 ISOLATED_ENV = "SEAMLAB_ISOLATED"
@@ -195,8 +196,14 @@ def db_session(db_engine: Engine) -> Iterator[Session]:
         detail = str(error.orig or error).strip().splitlines()[0]
         url = db_engine.url
         pytest.fail(
-            str(ServiceUnavailable("Postgres", f"{url.host}:{url.port}", detail,
-                                   "run `seamlab up` (then `seamlab doctor`)")),
+            str(
+                ServiceUnavailable(
+                    "Postgres",
+                    f"{url.host}:{url.port}",
+                    detail,
+                    "run `seamlab up` (then `seamlab doctor`)",
+                )
+            ),
             pytrace=False,
         )
     transaction = connection.begin()
@@ -236,7 +243,9 @@ def _flush(client: redis.Redis, settings: Settings) -> None:
         client.flushdb()
     except redis.ConnectionError as error:
         raise ServiceUnavailable(
-            "Redis", settings.redis_where, str(error).splitlines()[0],
+            "Redis",
+            settings.redis_where,
+            str(error).splitlines()[0],
             "run `seamlab up` (then `seamlab doctor`)",
         ) from None
 

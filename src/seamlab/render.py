@@ -8,7 +8,8 @@ and the command that gives the next hint.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -56,7 +57,7 @@ def hint_nudge(exercise: Exercise, revealed: int) -> str:
 def grade_result(
     console: Console,
     exercise: Exercise,
-    result: "GradeResult",
+    result: GradeResult,
     *,
     hints_revealed: int,
     next_exercise: Exercise | None = None,
@@ -67,13 +68,14 @@ def grade_result(
         _passed(console, exercise, result, next_exercise)
         return
     if verdict == "infra_error":
-        console.print(f"[bold magenta]! Could not grade: a service is not ready.[/] This is not your code.")
+        console.print("[bold magenta]! Could not grade: a service is not ready.[/] This is not your code.")
         console.print(f"  {escape(result.summary)}")
         for test in _failing(result.tests):
             if test.message and test.message.strip() not in result.summary:
                 console.print(f"  {escape(test.first_line)}")
                 break
-        console.print("  Nothing was recorded against you; run the check again once it is fixed.")
+        if "against you" not in result.summary:
+            console.print("  Nothing was recorded against you; check again once it is fixed.")
         return
 
     failing = _failing(result.tests)
@@ -104,7 +106,7 @@ def grade_result(
     console.print(hint_nudge(exercise, hints_revealed))
 
 
-def _passed(console: Console, exercise: Exercise, result: "GradeResult", nxt: Exercise | None) -> None:
+def _passed(console: Console, exercise: Exercise, result: GradeResult, nxt: Exercise | None) -> None:
     services = ", ".join(exercise.services) or "the real services"
     count = len(result.tests)
     console.print(
@@ -122,13 +124,13 @@ def _passed(console: Console, exercise: Exercise, result: "GradeResult", nxt: Ex
         console.print("  That was the last exercise not yet passed. Well done.")
 
 
-def _failing(tests: Iterable["TestOutcome"]) -> list["TestOutcome"]:
+def _failing(tests: Iterable[TestOutcome]) -> list[TestOutcome]:
     """Failing tests, the seam tests first (they say the most)."""
     bad = [t for t in tests if t.outcome != "passed"]
     return sorted(bad, key=lambda t: (not t.seam, t.outcome == "infra"))
 
 
-def _failure(console: Console, test: "TestOutcome") -> None:
+def _failure(console: Console, test: TestOutcome) -> None:
     label = {"error": "error in your code", "timeout": "timed out", "infra": "service trouble"}
     kind = label.get(test.outcome)
     mark = "[bold red]✘[/]"
@@ -144,7 +146,7 @@ def _failure(console: Console, test: "TestOutcome") -> None:
         console.print(f"      at [bold]{escape(test.location)}[/]")
 
 
-def _mutants(console: Console, result: "GradeResult") -> None:
+def _mutants(console: Console, result: GradeResult) -> None:
     caught = sum(1 for m in result.mutants if m.caught)
     console.print(f"  Your tests caught {caught} of {len(result.mutants)} planted faults.")
     for mutant in result.mutants:
@@ -199,6 +201,9 @@ def overview(console: Console, course: Course, progress: Progress, current: Exer
     console.print(
         f"{done} of {len(course.exercises)} exercises passed, {earned} of {total} points."
     )
+    if not course.exercises:
+        console.print("This course has no exercises yet.")
+        return
     if current is None:
         console.print("[green]Every exercise passes.[/] `seamlab list` shows them all.")
         return

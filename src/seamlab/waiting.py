@@ -8,7 +8,8 @@ or the deadline passes, and then fails with a message that says what was awaited
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 

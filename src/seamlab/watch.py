@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 POLL_ENV = "SEAMLAB_WATCH_POLL"
 DEBOUNCE_S = 0.3
@@ -46,7 +46,7 @@ def changes(
         try:
             yield from _events(folder, stop, debounce)
             return
-        except Exception as error:  # watchfiles is unavailable or the OS refused to watch
+        except (OSError, RuntimeError, ImportError) as error:  # no watchfiles, or the OS refused
             if on_fallback:
                 on_fallback(f"file events are not available here ({error}); polling instead")
     yield from _polling(folder, stop, debounce)

@@ -8,18 +8,17 @@ another connection (a consumer, a second client) must see the data; it deletes i
 from __future__ import annotations
 
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import delete
-
 from signup.api import get_session
 from signup.app import create_app
 from signup.events import EventPublisher, UserRegistered
 from signup.mail import MailClient
 from signup.models import User
 from signup.schema import create_all
+from sqlalchemy import delete
 
 #: Short enough that a slow-provider test stays quick, long enough for a loaded CI machine.
 MAIL_TIMEOUT = httpx.Timeout(1.0, connect=1.0)
@@ -91,8 +90,12 @@ def committed_api(signup_engine, redis_client, mail_client, amqp_url, live_serve
         connection.execute(delete(User))
 
 
-def _register(client, email: str = "Ada@Example.com", name: str = "Ada Lovelace",
-              password: str = "correct horse battery") -> httpx.Response:
+def _register(
+    client,
+    email: str = "Ada@Example.com",
+    name: str = "Ada Lovelace",
+    password: str = "correct horse battery",
+) -> httpx.Response:
     return client.post(
         "/api/users/register", json={"email": email, "name": name, "password": password}
     )

@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pika
 import pytest
+from signup.events import EXCHANGE, USER_REGISTERED
+from signup.models import User
 from sqlalchemy import select
 
 from seamlab.pytest_plugin import unique_name
 from seamlab.waiting import wait_for
-from signup.events import EXCHANGE, USER_REGISTERED
-from signup.models import User
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_the_event_is_published_after_the_commit(
     channel, queue = registrations_queue
 
     def receive_and_look_up():
-        method, properties, body = channel.basic_get(queue, auto_ack=True)
+        method, _properties, body = channel.basic_get(queue, auto_ack=True)
         if method is None:
             return None
         event = json.loads(body)
@@ -63,8 +63,8 @@ def test_the_event_is_published_after_the_commit(
     )
 
 
-def test_no_event_is_published_when_the_registration_fails(register, 
-    committed_api, registrations_queue, mail_provider
+def test_no_event_is_published_when_the_registration_fails(
+    register, committed_api, registrations_queue, mail_provider
 ):
     channel, queue = registrations_queue
     mail_provider.fail_next(status=500)

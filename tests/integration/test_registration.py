@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
-
 from signup.models import User
 from signup.passwords import verify_password
+from sqlalchemy import func, select
 
 
 def users_with_email(db_session, email: str) -> list[User]:
@@ -15,8 +14,8 @@ def users_with_email(db_session, email: str) -> list[User]:
     return list(db_session.scalars(statement))
 
 
-def test_registering_returns_the_user_stores_a_row_and_sends_one_email(register, 
-    api_client, db_session, mail_provider, published
+def test_registering_returns_the_user_stores_a_row_and_sends_one_email(
+    register, api_client, db_session, mail_provider, published
 ):
     response = register(api_client, email="Ada@Example.com", password="correct horse battery")
 
@@ -40,19 +39,22 @@ def test_registering_returns_the_user_stores_a_row_and_sends_one_email(register,
     assert [event.user_id for event in published.events] == [body["id"]]
 
 
-def test_two_registrations_get_two_rows_and_two_emails(register, api_client, db_session, mail_provider):
+def test_two_registrations_get_two_rows_and_two_emails(
+    register, api_client, db_session, mail_provider
+):
     first = register(api_client, email="ada@example.com")
     second = register(api_client, email="grace@example.com", name="Grace Hopper")
 
     assert (first.status_code, second.status_code) == (201, 201)
     assert first.json()["id"] != second.json()["id"]
     assert [e["to"] for e in mail_provider.sent_emails()] == [
-        "ada@example.com", "grace@example.com"
+        "ada@example.com",
+        "grace@example.com",
     ]
 
 
-def test_the_same_email_in_another_letter_case_is_refused_with_409(register, 
-    api_client, db_session, mail_provider
+def test_the_same_email_in_another_letter_case_is_refused_with_409(
+    register, api_client, db_session, mail_provider
 ):
     assert register(api_client, email="ada@example.com").status_code == 201
 
@@ -64,8 +66,8 @@ def test_the_same_email_in_another_letter_case_is_refused_with_409(register,
     assert len(mail_provider.sent_emails()) == 1, "the refused registration still sent an email"
 
 
-def test_a_provider_error_answers_503_and_stores_nothing(register, 
-    api_client, db_session, mail_provider, published
+def test_a_provider_error_answers_503_and_stores_nothing(
+    register, api_client, db_session, mail_provider, published
 ):
     mail_provider.fail_next(status=500)
 
@@ -78,8 +80,8 @@ def test_a_provider_error_answers_503_and_stores_nothing(register,
     assert published.events == []
 
 
-def test_a_provider_slower_than_the_timeout_answers_503_and_stores_nothing(register, 
-    api_client, db_session, mail_provider
+def test_a_provider_slower_than_the_timeout_answers_503_and_stores_nothing(
+    register, api_client, db_session, mail_provider
 ):
     mail_provider.delay_next(10.0)
 
@@ -90,8 +92,8 @@ def test_a_provider_slower_than_the_timeout_answers_503_and_stores_nothing(regis
     assert mail_provider.sent_emails() == []
 
 
-def test_a_dropped_connection_to_the_provider_answers_503_and_stores_nothing(register, 
-    api_client, db_session, mail_provider
+def test_a_dropped_connection_to_the_provider_answers_503_and_stores_nothing(
+    register, api_client, db_session, mail_provider
 ):
     mail_provider.drop_next()
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import update
-
 from signup.models import User
+from sqlalchemy import update
 
 KEY = "signup:user:{}"
 
@@ -17,9 +16,7 @@ def registered_id(register, api_client) -> int:
     return response.json()["id"]
 
 
-def test_reading_a_user_stores_it_in_redis_with_a_time_to_live(
-    register, api_client, redis_client
-):
+def test_reading_a_user_stores_it_in_redis_with_a_time_to_live(register, api_client, redis_client):
     user_id = registered_id(register, api_client)
 
     response = api_client.get(f"/api/users/{user_id}")

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 FORM = {"email": "Ada.Lovelace@Example.com", "name": "Ada", "password": "analytical-engine-1843"}
 
 
-def test_registering_stores_the_user_and_sends_one_welcome_email(client, mail_provider, user_rows):
+def test_registering_stores_the_user_and_sends_a_welcome_email(client, mail_provider, user_rows):
     response = client.post("/registrations", json=FORM)
 
     assert response.status_code == 201, response.text
@@ -32,7 +32,7 @@ def test_registering_stores_the_user_and_sends_one_welcome_email(client, mail_pr
     assert "Ada" in email["subject"] + email["text"]
 
 
-def test_registering_the_same_address_again_in_other_letters_is_a_409(
+def test_registering_an_address_that_is_already_taken_is_a_409(
     client, mail_provider, user_rows
 ):
     assert client.post("/registrations", json=FORM).status_code == 201
@@ -44,7 +44,7 @@ def test_registering_the_same_address_again_in_other_letters_is_a_409(
     assert len(mail_provider.sent_emails()) == 1, "the duplicate must not get a welcome email"
 
 
-def test_a_provider_failure_is_a_503_and_leaves_no_user_behind(client, mail_provider, user_rows):
+def test_a_mail_provider_failure_is_a_503_and_nothing_is_kept(client, mail_provider, user_rows):
     mail_provider.fail_next(status=500)
 
     response = client.post("/registrations", json=FORM)

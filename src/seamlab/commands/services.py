@@ -6,7 +6,7 @@ a table plus one line (cause and fix) per service that is not working.
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,14 +16,19 @@ from rich.text import Text
 from seamlab.commands import INFRA, OK, USAGE
 from seamlab.errors import SeamlabError
 
-SERVICE_HELP = "Only these services (postgres, redis, rabbitmq, mail); repeat the option. Default: all."
+SERVICE_HELP = (
+    "Only these services (postgres, redis, rabbitmq, mail); repeat the option. Default: all."
+)
+ServiceOption = Annotated[
+    list[str] | None, typer.Option("--service", "-s", metavar="NAME", help=SERVICE_HELP)
+]
 
 
 def _console() -> Console:
     return Console(highlight=False)
 
 
-def _services(chosen: Optional[List[str]]) -> list[str]:
+def _services(chosen: list[str] | None) -> list[str]:
     from seamlab.backends import SERVICES
 
     if not chosen:
@@ -49,13 +54,14 @@ def _problems(console: Console, statuses) -> None:
 
 
 def up(
-    service: Optional[List[str]] = typer.Option(None, "--service", "-s", help=SERVICE_HELP),
-    no_wait: bool = typer.Option(
-        False, "--no-wait", help="Start the servers but do not wait until they answer."
-    ),
-    timeout: Optional[float] = typer.Option(
-        None, "--timeout", help="Seconds to wait for each server (default: per service)."
-    ),
+    service: ServiceOption = None,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Start the servers but do not wait until they answer.")
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Seconds to wait for each server (default: per service)."),
+    ] = None,
 ) -> None:
     """Find or start the course services (Postgres, Redis, RabbitMQ, mail provider)."""
     from seamlab import backends
@@ -83,13 +89,15 @@ def up(
     raise typer.Exit(OK if report.ok else INFRA)
 
 
-def down() -> None:
+def down(
+    service: ServiceOption = None,
+) -> None:
     """Stop the services seamlab started (never servers it did not start)."""
     from seamlab import backends
 
     console = _console()
     try:
-        results = backends.down()
+        results = backends.down(services=_services(service))
     except SeamlabError as error:
         _fail(console, error)
     trouble = False
@@ -103,7 +111,7 @@ def down() -> None:
 
 
 def doctor(
-    service: Optional[List[str]] = typer.Option(None, "--service", "-s", help=SERVICE_HELP),
+    service: ServiceOption = None,
 ) -> None:
     """Which services answer, through which path, their versions and round-trip latency."""
     from seamlab import backends

@@ -22,7 +22,7 @@ class Workspace:
     console: Console
 
     @classmethod
-    def open(cls, console: Console | None = None) -> "Workspace":
+    def open(cls, console: Console | None = None) -> Workspace:
         """Load course.toml and progress; show the progress warning, if any, once."""
         console = console or Console(highlight=False)
         root = project_root()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import importlib.util
+import json
 import sys
 
 from seamlab.embedded.base import EmbeddedServer
@@ -31,12 +32,15 @@ class MailServer(EmbeddedServer):
         return f"http://{self.host}:{self.port}"
 
     def version(self) -> str:
+        """The API version the running provider reports (as ``doctor`` shows it)."""
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=2)
         try:
-            from importlib.metadata import version
-
-            return f"seamlab {version('seamlab')}"
-        except Exception:  # noqa: BLE001 - a version string is nice to have, never required
+            connection.request("GET", "/__admin/health")
+            return str(json.loads(connection.getresponse().read()).get("version", ""))
+        except (OSError, http.client.HTTPException, ValueError, AttributeError):
             return ""
+        finally:
+            connection.close()
 
     def launch(self) -> None:
         if not self.available():

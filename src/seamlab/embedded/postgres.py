@@ -67,7 +67,7 @@ def find_bin_dir() -> Path | None:
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=5)
+            out = subprocess.run([pg_config, "--bindir"], check=False, capture_output=True, text=True, timeout=5)
             candidates.append(out.stdout.strip())
         except (OSError, subprocess.SubprocessError):
             pass
@@ -134,7 +134,7 @@ class PostgresServer(EmbeddedServer):
 
     def version(self) -> str:
         out = subprocess.run(
-            [str(self.bin_dir / "postgres"), "--version"], capture_output=True, text=True
+            [str(self.bin_dir / "postgres"), "--version"], check=False, capture_output=True, text=True
         ).stdout
         match = re.search(r"\d+(\.\d+)*", out)
         return match.group(0) if match else out.strip()
@@ -167,15 +167,14 @@ class PostgresServer(EmbeddedServer):
         if self.user is not None:
             kwargs = {"user": self.user.uid, "group": self.user.gid, "extra_groups": []}
         result = subprocess.run(
-            argv, capture_output=True, text=True, cwd=self.home, timeout=120, **kwargs
+            argv, check=False, capture_output=True, text=True, cwd=self.home, timeout=120, **kwargs
         )
         if result.returncode != 0:
             tail = " | ".join((result.stderr or result.stdout).strip().splitlines()[-3:])
             raise EmbeddedError(f"initdb failed in {self.data_dir}: {tail}")
         with open(self.data_dir / "postgresql.conf", "a") as conf:
             conf.write("\n# seamlab: a private, throw-away test cluster\n")
-            for key, value in SETTINGS.items():
-                conf.write(f"{key} = {value}\n")
+            conf.writelines(f"{key} = {value}\n" for key, value in SETTINGS.items())
 
     def launch(self) -> None:
         self._owned_dir(self.home, 0o755)

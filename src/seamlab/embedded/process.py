@@ -140,7 +140,7 @@ def spawn_detached(
     result = subprocess.run(
         [sys.executable, "-c", _LAUNCHER],
         input=json.dumps(spec),
-        capture_output=True,
+        check=False, capture_output=True,
         text=True,
         timeout=30,
     )

@@ -19,7 +19,14 @@ from functools import cached_property
 from pathlib import Path
 
 from seamlab.embedded.base import EmbeddedServer
-from seamlab.embedded.process import EmbeddedError, live_pid, port_open, spawn_detached, terminate
+from seamlab.embedded.process import (
+    EmbeddedError,
+    free_port,
+    live_pid,
+    port_open,
+    spawn_detached,
+    terminate,
+)
 
 #: The AMQP 0-9-1 protocol header; a broker answers it with a Connection.Start method frame.
 AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
@@ -65,7 +72,8 @@ class RabbitMQServer(EmbeddedServer):
     ) -> None:
         super().__init__(run_dir, port, host)
         self.node = node or ("seamlab@localhost" if port == 5673 else f"seamlab{port}@localhost")
-        self.dist_port = dist_port or port + 20000
+        # 5673 -> 25673, beside the machine node's 25672; high test ports get any free port.
+        self.dist_port = dist_port or (port + 20000 if port + 20000 <= 65535 else free_port())
         self.management_port = management_port
 
     @classmethod
@@ -177,8 +185,8 @@ def _stop_idle_epmd() -> None:
     if epmd is None:
         return
     try:
-        names = subprocess.run([epmd, "-names"], capture_output=True, text=True, timeout=5).stdout
+        names = subprocess.run([epmd, "-names"], check=False, capture_output=True, text=True, timeout=5).stdout
         if "name " not in names:
-            subprocess.run([epmd, "-kill"], capture_output=True, timeout=5)
+            subprocess.run([epmd, "-kill"], check=False, capture_output=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         pass

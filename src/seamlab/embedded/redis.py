@@ -39,7 +39,7 @@ class RedisServer(EmbeddedServer):
         binary = self.binary()
         if binary is None:
             return ""
-        out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
+        out = subprocess.run([binary, "--version"], check=False, capture_output=True, text=True).stdout
         match = re.search(r"v=(\S+)", out)
         return match.group(1) if match else out.strip()
 
@@ -60,7 +60,7 @@ class RedisServer(EmbeddedServer):
             "--dir", str(self.home),
             "--logfile", str(self.log_path),
         ]
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        result = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=30)
         if result.returncode != 0:
             reason = (result.stderr or result.stdout).strip() or f"exit code {result.returncode}"
             raise EmbeddedError(f"redis-server did not start on {self.where}: {reason}")

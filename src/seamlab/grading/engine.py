@@ -22,7 +22,7 @@ from seamlab.grading.results import GradeResult, TestOutcome
 if TYPE_CHECKING:
     from seamlab.course import Exercise
 
-DEFAULT_TEST_TIMEOUT = 10.0
+DEFAULT_TEST_TIMEOUT = 20.0
 DB_PREFIX = "seamlab_g"
 #: Postgres and Redis are always needed (the private state) and checked by creating it;
 #: RabbitMQ is checked up front when an exercise uses it; the mail provider runs in the child.
@@ -44,7 +44,7 @@ class Phases:
 
 def wall_limit(per_test: float, wall_timeout: float | None) -> float:
     """The backstop for the whole child: generous, because it only catches what nothing else can."""
-    return wall_timeout if wall_timeout is not None else max(30.0, 6 * per_test)
+    return wall_timeout if wall_timeout is not None else max(60.0, 6 * per_test)
 
 
 def services_for(exercise: Exercise) -> tuple[str, ...]:

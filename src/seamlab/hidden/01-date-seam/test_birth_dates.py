@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-
 from registration import register
 from repository import MemberRepository
 from validation import ValidationError

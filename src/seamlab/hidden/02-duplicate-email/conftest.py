@@ -36,11 +36,13 @@ def empty_tables(signup_tables):
 
 @pytest.fixture
 def signup_api(live_server, signup_tables):
-    """An HTTP client for the learner's sign-up API, served by a real server on the test database."""
+    """An HTTP client for the learner's sign-up API, served for real on the test database."""
     from registration_api import create_app
 
     base_url = live_server(create_app(signup_tables))
-    with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT, limits=ONE_CONNECTION_PER_REQUEST) as client:
+    with httpx.Client(
+        base_url=base_url, timeout=REQUEST_TIMEOUT, limits=ONE_CONNECTION_PER_REQUEST
+    ) as client:
         yield client
 
 
@@ -51,7 +53,9 @@ def accounts_for(signup_tables):
     def read(email: str) -> list[str]:
         with signup_tables.connect() as connection:
             rows = connection.execute(
-                sa.text("SELECT email FROM accounts WHERE lower(email) = lower(:email) ORDER BY id"),
+                sa.text(
+                    "SELECT email FROM accounts WHERE lower(email) = lower(:email) ORDER BY id"
+                ),
                 {"email": email},
             )
             return [row.email for row in rows]

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
+import sqlalchemy as sa
+
+from seamlab.waiting import wait_for
 
 BARRIER_TIMEOUT = 5.0
 
@@ -79,7 +84,9 @@ def test_a_refused_sign_up_is_recorded_in_the_audit_trail(signup_api, attempts_f
 
 
 @pytest.mark.seam
-def test_two_simultaneous_sign_ups_for_one_address_create_one_account(signup_api, accounts_for):
+def test_two_simultaneous_sign_ups_for_one_address_create_one_account(
+    signup_api, signup_tables, accounts_for
+):
     addresses = ["lin@example.com", "Lin@Example.com"]
     start = threading.Barrier(len(addresses), timeout=BARRIER_TIMEOUT)
     answers: dict[str, str | int] = {}
@@ -92,8 +99,9 @@ def test_two_simultaneous_sign_ups_for_one_address_create_one_account(signup_api
             answers[email] = f"no answer ({type(error).__name__}: {error})"
 
     threads = [threading.Thread(target=submit, args=(email,)) for email in addresses]
-    for thread in threads:
-        thread.start()
+    with inserts_held_back(signup_tables, waiters=len(addresses)):
+        for thread in threads:
+            thread.start()
     for thread in threads:
         thread.join(timeout=3 * BARRIER_TIMEOUT)
 
@@ -103,5 +111,40 @@ def test_two_simultaneous_sign_ups_for_one_address_create_one_account(signup_api
         f"Sent two sign-ups for one mailbox at the same moment ({addresses[0]} and "
         f"{addresses[1]}). The API answered {got[0]} and {got[1]}, and Postgres holds "
         f"{len(stored)} account(s): {stored}. Expected one 201 and one 409, and one account: "
-        f"only the database can decide between two requests that arrive together."
+        f"a check made before inserting cannot see a row that another request is inserting "
+        f"at the same moment."
     )
+
+
+@contextmanager
+def inserts_held_back(engine: sa.Engine, waiters: int) -> Iterator[None]:
+    """Make two requests truly simultaneous, without sleeping.
+
+    A table lock in SHARE ROW EXCLUSIVE mode lets reads of ``accounts`` through but holds every
+    INSERT at the door. Once ``waiters`` inserts are queued (or 2 s have passed: code that
+    never inserts is judged by its answers alone), the lock is released and they race.
+    """
+    with engine.connect() as holder:
+        holder.execute(sa.text("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE"))
+        try:
+            yield
+            try:
+                wait_for(
+                    lambda: _queued_writes(engine) >= waiters,
+                    timeout=2.0,
+                    what=f"{waiters} sign-ups to wait at the accounts table",
+                )
+            except AssertionError:
+                pass
+        finally:
+            holder.rollback()
+
+
+def _queued_writes(engine: sa.Engine) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_locks "
+                "WHERE relation = 'accounts'::regclass AND NOT granted"
+            )
+        )

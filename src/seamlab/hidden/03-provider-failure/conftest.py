@@ -42,7 +42,9 @@ def onboarding_api(live_server, members_table, mail_provider):
     from onboarding_api import create_app
 
     base_url = live_server(create_app(members_table, mail_url=mail_provider.url))
-    with httpx.Client(base_url=base_url, timeout=ANSWER_WITHIN, limits=ONE_CONNECTION_PER_REQUEST) as client:
+    with httpx.Client(
+        base_url=base_url, timeout=ANSWER_WITHIN, limits=ONE_CONNECTION_PER_REQUEST
+    ) as client:
         yield client
     _let_the_provider_finish(mail_provider)
 

@@ -1,0 +1,69 @@
+"""Shared fixtures for the wishlist tests: this is the file you work on.
+
+Where the services are comes from the seamlab pytest plugin: ``db_engine`` is an engine on this
+test session's own Postgres database and ``seamlab_settings.redis_url`` names this session's own
+Redis database (every pytest session, and every xdist worker, gets its own of both). Keeping
+*tests* apart from each other inside one session is the job of the fixtures below.
+
+The contract the tests rely on (keep the names):
+- ``db_session``: a SQLAlchemy ``Session`` on Postgres; every test starts with no rows at all,
+  even though the code under test calls ``session.commit()`` and ``session.rollback()``;
+- ``redis``: a ``redis.Redis`` client; every test starts with an empty Redis database;
+- ``cache``: the app's ``WishCache`` on that client.
+"""
+
+import pytest
+from redis import Redis
+from sqlalchemy.orm import Session
+
+from wish_cache import WishCache
+from wishlist_store import Base
+
+
+@pytest.fixture(scope="session")
+def engine(db_engine):
+    """The session's database, with the wishlist tables created once."""
+    Base.metadata.create_all(db_engine)
+    return db_engine
+
+
+@pytest.fixture
+def db_session(engine):
+    """A session joined to an outer transaction that is rolled back after the test.
+
+    The SQLAlchemy 2 recipe "Joining a Session into an External Transaction": with
+    ``join_transaction_mode="create_savepoint"`` the session works inside a SAVEPOINT, so the
+    code's ``commit()`` only releases the savepoint and its ``rollback()`` only rolls back to
+    it; the outer transaction, and everything the test wrote, is rolled back at the end.
+    """
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def redis(seamlab_settings):
+    """A client on this session's own Redis database, emptied before and after each test.
+
+    FLUSHDB is safe here because the database belongs to this test session alone; on a Redis
+    other people use, delete only your own keys (SCAN for the app's prefix, then DEL).
+    """
+    client = Redis.from_url(seamlab_settings.redis_url)
+    client.flushdb()
+    try:
+        yield client
+    finally:
+        client.flushdb()
+        client.close()
+
+
+@pytest.fixture
+def cache(redis):
+    return WishCache(redis)

@@ -1,0 +1,98 @@
+"""Course invariants: every exercise in course.toml keeps the promises the course makes.
+
+Parametrized over the manifest, so a new exercise is checked the moment it is added:
+- visible tests pass on the starter (the mocks hide the seam);
+- hidden tests fail on the starter, and every seam-marked test fails with an assertion
+  (not an import error or a crash);
+- hidden tests pass on the solution;
+- write-tests: the reference tests catch every planted fault, an empty test file catches none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seamlab import course
+from seamlab.grading import grade, run_visible
+from seamlab.grading.mutants import load_mutants, run_against_mutants
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = course.load(ROOT)
+ALL = COURSE.exercises
+FIX = [e for e in ALL if e.kind == "fix"]
+WRITE = [e for e in ALL if e.kind == "write-tests"]
+
+
+def slug(exercise: course.Exercise) -> str:
+    return exercise.slug
+
+
+def test_the_manifest_matches_the_files_on_disk():
+    course.validate(ROOT)
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=slug)
+def test_every_exercise_has_readme_solution_hidden_tests_and_three_hints(exercise):
+    assert (exercise.folder / "README.md").is_file(), f"{exercise.slug}: README.md missing"
+    assert exercise.solution_folder.is_dir(), f"solutions/{exercise.slug}/ is missing"
+    assert len(exercise.hints) == 3, f"{exercise.slug}: needs exactly 3 hints"
+    for name in exercise.files + exercise.tests:
+        assert (exercise.folder / name).is_file(), f"exercises/{exercise.slug}/{name} missing"
+        assert (exercise.solution_folder / name).is_file(), (
+            f"solutions/{exercise.slug}/{name} missing")
+    if exercise.kind == "fix":
+        assert list(exercise.hidden_dir.glob("test_*.py")), (
+            f"src/seamlab/hidden/{exercise.slug}/ has no test_*.py")
+    else:
+        assert exercise.tests, f"{exercise.slug}: a write-tests exercise lists its test files"
+        assert load_mutants(exercise), f"src/seamlab/mutants/{exercise.slug}/ has no fault"
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=slug)
+def test_visible_tests_pass_on_the_starter(exercise):
+    result = run_visible(exercise)
+
+    assert result.verdict == "passed", result.summary
+
+
+@pytest.mark.parametrize("exercise", FIX, ids=slug)
+def test_hidden_tests_fail_on_the_starter_at_the_seam_with_an_assertion(exercise):
+    result = grade(exercise)
+
+    assert result.verdict == "failed", (
+        f"the starter should fail the hidden tests with an assertion: {result.summary}")
+    seam_tests = [t for t in result.tests if t.seam]
+    assert seam_tests, f"{exercise.slug}: no hidden test is marked @pytest.mark.seam"
+    not_failing = [f"{t.name}: {t.outcome}" for t in seam_tests if t.outcome != "failed"]
+    assert not not_failing, f"every seam test must fail with an assertion: {not_failing}"
+
+
+@pytest.mark.parametrize("exercise", FIX, ids=slug)
+def test_hidden_tests_pass_on_the_solution(exercise):
+    result = grade(exercise, target=exercise.solution_folder)
+
+    assert result.verdict == "passed", result.summary
+
+
+@pytest.mark.parametrize("exercise", WRITE, ids=slug)
+def test_the_reference_tests_pass_and_catch_every_planted_fault(exercise):
+    result = grade(exercise, target=exercise.solution_folder)
+
+    assert result.verdict == "passed", result.summary
+    assert all(m.caught for m in result.mutants)
+
+
+@pytest.mark.parametrize("exercise", WRITE, ids=slug)
+def test_an_empty_test_file_catches_no_planted_fault(exercise, tmp_path):
+    import shutil
+
+    target = tmp_path / exercise.slug
+    shutil.copytree(exercise.solution_folder, target)
+    for name in exercise.tests:
+        (target / name).write_text("", encoding="utf-8")
+
+    caught = [m.name for m in run_against_mutants(exercise, target) if m.caught]
+
+    assert caught == [], f"these faults are 'caught' without any test: {caught}"

@@ -1,0 +1,207 @@
+"""The course notebooks are reviewable, executed, and in step with their sources.
+
+nbval re-runs every notebook against the live services (`make test`); these checks are the
+static half, fast and service-free: every chapter in course.toml has an executed notebook with
+one kernel, whose paired jupytext script says the same thing, whose stored outputs come from a
+top-to-bottom run, and which points at its exercises.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+COURSE = tomllib.loads((ROOT / "course.toml").read_text())
+CHAPTERS = COURSE["chapters"]
+EXERCISES = COURSE.get("exercises", [])
+IGNORE_MARKER = "# NBVAL_IGNORE_OUTPUT"
+
+
+def _chapter_id(chapter: dict) -> str:
+    return chapter["id"]
+
+
+def _notebook(chapter: dict) -> nbformat.NotebookNode:
+    return nbformat.read(ROOT / chapter["notebook"], as_version=4)
+
+
+def _code_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def _text_of(cell: nbformat.NotebookNode) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif "data" in output:
+            parts.append(output.data.get("text/plain", ""))
+    return "".join(parts)
+
+
+by_chapter = pytest.mark.parametrize("chapter", CHAPTERS, ids=_chapter_id)
+
+
+def test_course_lists_a_chapter_for_every_notebook_in_the_folder():
+    listed = {Path(chapter["notebook"]).name for chapter in CHAPTERS}
+    present = {path.name for path in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")}
+    assert present == listed, (
+        f"notebooks not in course.toml: {sorted(present - listed)}; "
+        f"listed but missing: {sorted(listed - present)}"
+    )
+
+
+@by_chapter
+def test_chapter_has_a_notebook_and_its_paired_script(chapter):
+    notebook = ROOT / chapter["notebook"]
+    assert notebook.is_file(), f"{chapter['notebook']} is listed in course.toml but missing"
+    script = notebook.with_suffix(".py")
+    assert script.is_file(), (
+        f"{script.relative_to(ROOT)} is missing: every notebook is edited as a jupytext "
+        "percent script; see notebooks/README.md"
+    )
+
+
+@by_chapter
+def test_notebook_has_one_python3_kernel_and_jupytext_pairing(chapter):
+    metadata = _notebook(chapter).metadata
+    assert metadata.get("kernelspec", {}).get("name") == "python3", (
+        f"{chapter['notebook']} must use the python3 kernel, not {metadata.get('kernelspec')}"
+    )
+    assert metadata.get("jupytext", {}).get("formats") == "ipynb,py:percent", (
+        f"{chapter['notebook']} is not paired with its .py script (jupytext formats)"
+    )
+
+
+@by_chapter
+def test_every_code_cell_was_executed_once_from_top_to_bottom(chapter):
+    cells = _code_cells(_notebook(chapter))
+    counts = [cell.execution_count for cell in cells]
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"{chapter['notebook']}: execution counts are {counts}; rebuild it with "
+        f"`python notebooks/build.py {chapter['id']}` so outputs come from one clean run"
+    )
+
+
+@by_chapter
+def test_no_stored_output_is_an_error_or_a_warning(chapter):
+    for index, cell in enumerate(_notebook(chapter).cells):
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error", (
+                f"{chapter['notebook']} cell {index} stored an error: {output.get('ename')}: "
+                f"{output.get('evalue')}"
+            )
+            assert not (output.output_type == "stream" and output.name == "stderr"), (
+                f"{chapter['notebook']} cell {index} wrote to stderr (nbval compares it, and a "
+                f"learner sees it as a problem): {output.text[:200]!r}"
+            )
+
+
+@by_chapter
+def test_paired_script_says_the_same_as_the_notebook(chapter):
+    notebook = _notebook(chapter)
+    script = jupytext.read(ROOT / Path(chapter["notebook"]).with_suffix(".py"))
+    stored = [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
+    written = [(cell.cell_type, cell.source.strip()) for cell in script.cells]
+    for index, (have, want) in enumerate(zip(stored, written)):
+        assert have == want, (
+            f"{chapter['notebook']} cell {index} differs from the .py script; edit the .py and "
+            f"rebuild (`python notebooks/build.py {chapter['id']}`)"
+        )
+    assert len(stored) == len(written), (
+        f"{chapter['notebook']} has {len(stored)} cells, its script {len(written)}; rebuild it"
+    )
+
+
+@by_chapter
+def test_chapter_opens_with_the_objectives_in_course_toml_and_ends_with_key_points(chapter):
+    cells = _notebook(chapter).cells
+    opening = cells[0].source
+    assert opening.startswith(f"# {chapter['id']} "), f"first cell should be the chapter title"
+    for objective in chapter["objectives"]:
+        assert objective in opening, (
+            f"{chapter['notebook']}: objective {objective!r} from course.toml is not in the "
+            "opening cell"
+        )
+    markdown = [cell.source for cell in cells if cell.cell_type == "markdown"]
+    assert any(text.startswith("## Key points") for text in markdown), (
+        f"{chapter['notebook']} has no '## Key points' section"
+    )
+    assert sum("Predict, then run" in text for text in markdown) >= 1, (
+        f"{chapter['notebook']} never asks the learner to predict before running"
+    )
+
+
+@by_chapter
+def test_chapter_checks_each_of_its_exercises_and_each_check_passed(chapter):
+    notebook = _notebook(chapter)
+    sources = "\n".join(cell.source for cell in _code_cells(notebook))
+    for exercise in EXERCISES:
+        if exercise["chapter"] != chapter["id"]:
+            continue
+        if not (ROOT / "exercises" / exercise["slug"]).is_dir():
+            continue  # announced in prose until the exercise exists
+        assert f'seamlab.check("{exercise["id"]}")' in sources, (
+            f"{chapter['notebook']} should end with a check cell for exercise "
+            f"{exercise['slug']}"
+        )
+    for cell in _code_cells(notebook):
+        if "seamlab.check(" in cell.source:
+            assert IGNORE_MARKER not in cell.source, "a check cell's verdict must be compared"
+            text = _text_of(cell)
+            assert text.strip(), f"{chapter['notebook']}: a check cell has no stored verdict"
+            assert not re.search(r"\b(FAILED|failed|error)\b", text), (
+                f"{chapter['notebook']}: a stored check verdict is not a pass (the notebooks "
+                f"are built with SEAMLAB_TARGET=solutions): {text[:300]!r}"
+            )
+
+
+@by_chapter
+def test_volatile_outputs_are_ignored_narrowly(chapter):
+    ignored = [cell for cell in _code_cells(_notebook(chapter)) if IGNORE_MARKER in cell.source]
+    assert len(ignored) <= 1, (
+        f"{chapter['notebook']} ignores the output of {len(ignored)} cells; print stable "
+        "summaries or add a regex to notebooks/sanitize.cfg instead"
+    )
+
+
+def test_no_notebook_run_uses_lax_comparison():
+    places = [ROOT / "Makefile", ROOT / "pyproject.toml", ROOT / "README.md", NOTEBOOKS / "README.md"]
+    places += sorted((ROOT / ".github").glob("workflows/*.yml"))
+    places += sorted((ROOT / ".ci").glob("*")) if (ROOT / ".ci").is_dir() else []
+    for place in places:
+        if place.is_file():
+            assert "nbval-lax" not in place.read_text(), (
+                f"{place.relative_to(ROOT)} runs nbval with --nbval-lax, which stops comparing "
+                "outputs; mark single cells with NBVAL_IGNORE_OUTPUT or use sanitize.cfg"
+            )
+
+
+def test_sanitize_file_has_only_well_formed_rules():
+    text = (NOTEBOOKS / "sanitize.cfg").read_text()
+    rules = re.findall(r"^regex: (.*)$\n^replace: (.*)$", text, flags=re.MULTILINE)
+    assert rules, "notebooks/sanitize.cfg has no regex/replace pairs"
+    sections = re.findall(r"^\[.+\]$", text, flags=re.MULTILINE)
+    assert len(sections) == len(rules), "each [section] in sanitize.cfg needs one regex and replace"
+    for pattern, _replacement in rules:
+        re.compile(pattern)
+
+
+def test_learner_workflow_runs_nbval_against_service_containers_with_healthchecks():
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github/workflows/learner-ci.yml").read_text())
+    job = next(iter(workflow["jobs"].values()))
+    for name in ("postgres", "redis", "rabbitmq"):
+        service = job["services"][name]
+        assert "--health-cmd" in service["options"], f"{name} has no healthcheck"
+    command = job["steps"][-1]["run"]
+    assert "--nbval" in command and "sanitize.cfg" in command
+    assert "SEAMLAB_TARGET" not in str(job), "learner CI must grade exercises/, not solutions/"
