@@ -2,12 +2,14 @@
 # Every target creates or refreshes .venv itself; nothing needs to be installed first but Python 3.11+.
 
 PYTHON ?= python3
+# Bytecode caches make every pytest/grader subprocess start seconds faster: keep them on.
+unexport PYTHONDONTWRITEBYTECODE
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.seamlab-installed
 # Our own tests run in two xdist workers; each pytest worker gets its own database and Redis db.
 PYTEST_WORKERS ?= 2
-NBVAL_FLAGS := --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env -p no:xdist
+NBVAL_FLAGS := -p nbval --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env -p no:xdist
 
 .PHONY: start test up down lint install notebooks-test unit-test help
 

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -29,9 +31,9 @@
 #
 # ```mermaid
 # flowchart LR
-#     NB["notebook chapter<br/>(read, predict, run)"] --> EX["exercise folder<br/>exercises/NN-slug/"]
+#     NB["notebook chapter (read, predict, run)"] --> EX["exercise folder · exercises/NN-slug/"]
 #     EX -->|you edit the code| CHECK["seamlab check NN"]
-#     CHECK -->|hidden integration tests| SVC[("Postgres · Redis<br/>RabbitMQ · mail provider")]
+#     CHECK -->|hidden integration tests| SVC[("Postgres · Redis · RabbitMQ · mail provider")]
 #     CHECK -->|verdict + next hint| YOU((you))
 #     YOU --> EX
 # ```

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -27,11 +29,11 @@
 #
 # ```mermaid
 # flowchart TB
-#     API["HTTP layer<br/>signup.api (FastAPI)"] --> SVC["use case<br/>signup.service.UserService"]
-#     SVC --> REPO["repository<br/>signup.repository"] --> PG[(Postgres)]
-#     SVC --> CACHE["cache<br/>signup.cache"] --> RD[(Redis)]
-#     SVC --> MAIL["mail client<br/>signup.mail"] --> MP[[mail provider]]
-#     SVC --> PUB["publisher<br/>signup.events"] --> MQ[(RabbitMQ)]
+#     API["HTTP layer · signup.api (FastAPI)"] --> SVC["use case · signup.service.UserService"]
+#     SVC --> REPO["repository · signup.repository"] --> PG[(Postgres)]
+#     SVC --> CACHE["cache · signup.cache"] --> RD[(Redis)]
+#     SVC --> MAIL["mail client · signup.mail"] --> MP[[mail provider]]
+#     SVC --> PUB["publisher · signup.events"] --> MQ[(RabbitMQ)]
 # ```
 #
 # Two words we need: a **stub** stands in for a part *below* the one you test (it answers
@@ -73,15 +75,23 @@ class RecordingPublisher:
 # ## Bottom-up: real from the floor upwards
 #
 # ```mermaid
-# flowchart TB
-#     D1{{"driver: test function"}} -.-> REPO
-#     REPO["repository ✔ real"] --> PG[("Postgres ✔ real")]
-#     subgraph step2 [step 2: add the next layer]
-#       D2{{"driver: test function"}} -.-> SVC["use case ✔ real"] --> REPO2["repository ✔"] --> PG2[("Postgres ✔")]
-#       SVC --> MAIL2["mail client ✔"] --> MP2[["mail provider ✔"]]
+# flowchart LR
+#     subgraph s1 [step 1: the repository]
+#       direction TB
+#       D1{{"driver: a test"}} -.-> R1["repository ✔"] --> P1[("Postgres ✔")]
 #     end
+#     subgraph s2 [step 2: the use case on the real repository]
+#       direction TB
+#       D2{{"driver: a test"}} -.-> S2["use case ✔"] --> R2["repository ✔"] --> P2[("Postgres ✔")]
+#       S2 --> M2["mail client ✔"] --> MP2[["mail provider ✔"]]
+#     end
+#     subgraph s3 [step 3: HTTP on the real use case]
+#       direction TB
+#       D3{{"driver: HTTP client"}} -.-> A3["HTTP layer ✔"] --> S3["use case ✔"] --> B3["… all real below"]
+#     end
+#     s1 ==> s2 ==> s3
 #     classDef real fill:#d8f3dc,stroke:#2d6a4f
-#     class REPO,PG,SVC,REPO2,PG2,MAIL2,MP2 real
+#     class R1,P1,S2,R2,P2,M2,MP2,A3,S3,B3 real
 # ```
 #
 # Start with the parts that touch the outside world (the repository and Postgres), drive them
@@ -136,7 +146,7 @@ with Session(box.engine) as session:
 # ```mermaid
 # flowchart TB
 #     CLIENT{{"driver: HTTP test client"}} --> API["HTTP layer ✔ real"]
-#     API --> STUB["use case ✘ stub<br/>(canned answers)"]
+#     API --> STUB["use case ✘ stub · (canned answers)"]
 #     classDef real fill:#d8f3dc,stroke:#2d6a4f
 #     classDef stub fill:#ffe8cc,stroke:#e8590c,stroke-dasharray: 4 3
 #     class API real

@@ -246,10 +246,12 @@ for index, name in enumerate(names):
 #
 # **Your turn:** exercise `07-write-registration-tests` asks you to write this kind of test
 # (it is graded against planted faults), and `02-duplicate-email` has a duplicate that gets
-# through. Run `seamlab check 07` and `seamlab check 02`, or the cell below.
+# through. Run `seamlab check 07` and `seamlab check 02`, or the cells below.
 
 # %%
 import seamlab
 
-seamlab.check("07")
+seamlab.check("07");
+
+# %%
 seamlab.check("02");

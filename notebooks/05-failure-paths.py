@@ -212,10 +212,12 @@ client.close()
 #
 # **Your turn:** `03-provider-failure` (a failure that leaves a half-made account) and
 # `04-call-under-lock` (a slow provider that blocks other requests). Run `seamlab check 03`
-# and `seamlab check 04`, or the cell below.
+# and `seamlab check 04`, or the cells below.
 
 # %%
 import seamlab
 
-seamlab.check("03")
+seamlab.check("03");
+
+# %%
 seamlab.check("04");

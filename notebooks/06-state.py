@@ -298,10 +298,12 @@ print("after FLUSHDB real keys:", real.keys("*"))
 #
 # **Your turn:** `05-isolation-fixtures` (write fixtures that keep tests apart) and
 # `06-redis-not-a-dict` (a cache that only worked against a dict). Run `seamlab check 05`
-# and `seamlab check 06`, or the cell below.
+# and `seamlab check 06`, or the cells below.
 
 # %%
 import seamlab
 
-seamlab.check("05")
+seamlab.check("05");
+
+# %%
 seamlab.check("06");

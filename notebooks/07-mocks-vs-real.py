@@ -101,10 +101,10 @@ print("journal:", entry["method"], entry["path"], "->", entry["response_status"]
 # ```mermaid
 # flowchart LR
 #     subgraph consumer [consumer: signup's test suite]
-#       CT["consumer test<br/>(MailClient vs Pact mock)"] --> PACT[/"pact file<br/>signup-mailprovider.json"/]
+#       CT["consumer test · (MailClient vs Pact mock)"] --> PACT[/"pact file · signup-mailprovider.json"/]
 #     end
 #     subgraph provider [provider: the mail service's pipeline]
-#       PACT --> VER["provider verification<br/>(replays each interaction<br/>against the real provider)"]
+#       PACT --> VER["provider verification · (replays each interaction · against the real provider)"]
 #       VER --> OK{"matches?"}
 #     end
 #     OK -->|yes| SHIP([both may deploy])

@@ -35,7 +35,7 @@ def build(source: Path, allow_errors: bool = False) -> float:
     notebook.metadata["kernelspec"] = KERNELSPEC
     notebook.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
     started = time.perf_counter()
-    executor = ExecutePreprocessor(timeout=120, kernel_name="python3", record_timing=False,
+    executor = ExecutePreprocessor(timeout=600, kernel_name="python3", record_timing=False,
                                    allow_errors=allow_errors)
     executor.preprocess(notebook, {"metadata": {"path": str(HERE)}})
     elapsed = time.perf_counter() - started

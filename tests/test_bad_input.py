@@ -8,7 +8,10 @@ lease, child process or temporary folder of the run is left afterwards.
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from dataclasses import replace
@@ -21,6 +24,7 @@ from seamlab import isolation
 from seamlab.config import Settings
 from seamlab.grading import grade
 from seamlab.progress import Progress
+from seamlab.waiting import wait_for
 
 STARTER = (FIX_DEMO.folder / "greetings.py").read_text(encoding="utf-8")
 SOLUTION = (FIX_DEMO.solution_folder / "greetings.py").read_text(encoding="utf-8")
@@ -246,3 +250,44 @@ def test_a_garbage_progress_file_is_set_aside_and_grading_still_records(tmp_path
 
     assert progress.warning and "could not be read" in progress.warning
     assert Progress.load(tmp_path).passed("fix-demo")
+
+
+def test_ctrl_c_during_a_check_kills_the_run_and_cleans_up(tmp_path, settings):
+    target = learner(tmp_path, **{"greetings.py": STARTER + "\nwhile True:\n    pass\n"})
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from pathlib import Path\n"
+        "from fixtures.demo import FIX_DEMO\n"
+        "from seamlab.grading import grade\n"
+        f"grade(FIX_DEMO, target=Path({str(target)!r}), timeout=60)\n"
+    )
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    grader = subprocess.Popen([sys.executable, "-c", script], env=env,
+                              stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: processes_graded_on(target), timeout=60,
+                 what="the grading child process never started")
+        grader.send_signal(signal.SIGINT)
+        _, stderr = grader.communicate(timeout=30)
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+            grader.wait()
+
+    assert b"KeyboardInterrupt" in stderr, "Ctrl-C must reach the caller after the cleanup"
+    wait_for(lambda: not processes_graded_on(target), timeout=5,
+             what="the child kept running after Ctrl-C")
+    with isolation.connect_admin(settings) as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                            (f"seamlab_g_{grader.pid}_%",)).fetchall()
+    assert left == [], "Ctrl-C left the private database behind"
+    client = isolation.redis_client(settings, db=0)
+    try:
+        holders = [client.get(k) for k in client.keys(f"{isolation.LEASE_PREFIX}*")]
+    finally:
+        client.close()
+    assert str(grader.pid).encode() not in holders, "Ctrl-C left the Redis lease behind"
+    assert list(scratch.iterdir()) == [], "Ctrl-C left a temporary folder behind"

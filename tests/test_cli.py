@@ -204,10 +204,13 @@ def test_check_exits_0_once_the_fix_is_in_and_moves_progress_on(course_copy, pos
 
 
 def test_check_json_and_target_grade_any_folder_without_touching_progress(course_copy, postgres):
-    result = seamlab("check", SLUG, "--json", "--target", str(course_copy / "solutions" / SLUG))
+    junit = course_copy / "report.xml"
+    result = seamlab("check", SLUG, "--json", "--junit", str(junit),
+                     "--target", str(course_copy / "solutions" / SLUG))
 
     assert result.exit_code == 0
     assert json.loads(result.output)["verdict"] == "passed"
+    assert "<testsuite" in junit.read_text()
     assert not (course_copy / ".seamlab" / "progress.json").exists() or SLUG not in json.loads(
         (course_copy / ".seamlab" / "progress.json").read_text())["exercises"]
 
@@ -307,3 +310,27 @@ def test_watch_rechecks_on_save_and_stops_once_everything_passes(course_copy, po
     assert codes == [0], out.getvalue()
     assert "re-checking 01" in out.getvalue() and "Passed." in out.getvalue()
     assert "Every exercise passes" in out.getvalue()
+
+
+def test_in_a_git_checkout_reset_restores_the_committed_starter_even_if_edited_early(course_copy):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(course_copy), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "course.toml", "exercises")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "course")
+    validation = course_copy / "exercises" / SLUG / "validation.py"
+    committed = validation.read_text()
+    validation.write_text("# edited before seamlab ever ran\n")
+
+    assert seamlab("reset", "01").exit_code == 0
+    assert validation.read_text() == committed
+
+    validation.write_text(committed + "# a course update\n")  # the course author ships a change
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-am", "update")
+    validation.write_text("# learner work\n")
+
+    assert seamlab("reset", "01").exit_code == 0
+    assert validation.read_text() == committed + "# a course update\n"

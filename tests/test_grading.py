@@ -143,3 +143,27 @@ def test_a_mutant_without_its_header_line_is_an_authoring_error(tmp_path):
     with pytest.raises(mutant_grading.MutantError, match="# mutates: <module>.py"):
         mutant_grading.read_mutant(bad)
 
+
+
+# --- the notebook API ------------------------------------------------------------------------
+def test_seamlab_target_points_the_notebook_check_at_solutions_or_a_folder(monkeypatch, tmp_path):
+    from seamlab.notebook import resolve_target
+
+    monkeypatch.delenv("SEAMLAB_TARGET", raising=False)
+    assert resolve_target(FIX_DEMO) == FIX_DEMO.folder
+    monkeypatch.setenv("SEAMLAB_TARGET", "solutions")
+    assert resolve_target(FIX_DEMO) == FIX_DEMO.solution_folder
+    monkeypatch.setenv("SEAMLAB_TARGET", str(tmp_path))
+    assert resolve_target(FIX_DEMO) == tmp_path
+
+
+def test_the_notebook_summary_is_the_same_on_every_run():
+    from seamlab.notebook import render
+
+    first, second = grade(FIX_DEMO), grade(FIX_DEMO)
+
+    assert render(first) == render(second) == (
+        "fix-demo: 1/2 hidden tests pass.\n"
+        "  - test_recall_gives_back_text_from_real_redis: real Redis gave back b'hello ada': "
+        "it returns bytes, the dict in the unit test returned str"
+    )

@@ -5,11 +5,18 @@ from __future__ import annotations
 import socket
 import sys
 
+# Inner sessions run in this process and pytester restores sys.modules after each one; what they
+# import is imported here first, so it is never imported twice (SQLAlchemy warns if it is).
 import httpx
+import mailprovider.admin
+import mailprovider.server  # noqa: F401
 import pika
 import psycopg
 import pytest
+import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
 
+import seamlab.backends
+import seamlab.isolation  # noqa: F401
 from seamlab.config import Settings
 from seamlab.pytest_plugin import unique_name
 
@@ -33,6 +40,8 @@ def test_db_session_rolls_back_what_the_application_committed(pytester, clean_en
     probe_file = pytester.path / "rows-after-rollback.txt"
     pytester.makepyfile(
         f"""
+        import pathlib
+
         import pytest
         import sqlalchemy as sa
 
@@ -46,7 +55,7 @@ def test_db_session_rolls_back_what_the_application_committed(pytester, clean_en
             yield  # set up before db_session, so this runs after its rollback
             with db_engine.connect() as connection:
                 count = connection.execute(sa.text("SELECT count(*) FROM notes")).scalar()
-            open({str(probe_file)!r}, "w").write(str(count))
+            pathlib.Path({str(probe_file)!r}).write_text(str(count))
 
         def test_code_that_commits(rows_seen_by_another_connection_afterwards, db_session):
             db_session.execute(sa.text("INSERT INTO notes VALUES ('committed by the app')"))
@@ -104,9 +113,11 @@ def test_each_session_gets_a_private_database_and_redis_db_that_are_given_back(p
     names_file = pytester.path / "names.txt"
     pytester.makepyfile(
         f"""
+        import pathlib
+
         def test_records_the_private_names(seamlab_settings, db_engine):
             assert db_engine.url.database == seamlab_settings.db_name
-            open({str(names_file)!r}, "w").write(
+            pathlib.Path({str(names_file)!r}).write_text(
                 f"{{seamlab_settings.db_name}} {{seamlab_settings.redis_db}}"
             )
         """

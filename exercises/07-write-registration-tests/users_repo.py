@@ -7,7 +7,6 @@ import secrets
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-
 from user_tables import User
 
 

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from seamlab.course import Course, Exercise
 from seamlab.progress import ATTEMPTED, PASSED, Progress
@@ -91,8 +93,8 @@ def grade_result(
         )
     else:
         console.print(f"[bold red]✘ {escape(verdict)}[/]")
-    if result.summary:
-        console.print(f"  [dim]{escape(result.summary.strip().splitlines()[0])}[/]")
+    if result.summary and not result.tests:  # otherwise the tests below say it better
+        console.print(Padding(Text(result.summary.strip(), style="dim"), (0, 0, 0, 2), expand=False))
 
     for test in failing[:SHOWN_FAILURES]:
         _failure(console, test)
@@ -139,7 +141,7 @@ def _failure(console: Console, test: TestOutcome) -> None:
     lines = readable_lines(test.message)
     if lines:
         for line in lines[:6]:
-            console.print(f"      {escape(line)}", soft_wrap=False)
+            console.print(Padding(Text(line), (0, 0, 0, 6), expand=False))
         if len(lines) > 6:
             console.print("      [dim]…[/]")
     if test.location:

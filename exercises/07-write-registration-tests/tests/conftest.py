@@ -20,4 +20,6 @@ if not _FIXTURES.is_file():
 _spec = importlib.util.spec_from_file_location("seamlab_registration_fixtures", _FIXTURES)
 _module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_module)
-globals().update({name: value for name, value in vars(_module).items() if not name.startswith("__")})
+globals().update(
+    {name: value for name, value in vars(_module).items() if not name.startswith("__")}
+)

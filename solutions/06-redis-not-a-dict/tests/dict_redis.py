@@ -17,7 +17,7 @@ class DictRedis:
     def delete(self, *names: str) -> int:
         return sum(self.data.pop(name, None) is not None for name in names)
 
-    def pipeline(self) -> "DictPipeline":
+    def pipeline(self) -> DictPipeline:
         return DictPipeline(self)
 
 
@@ -26,7 +26,7 @@ class DictPipeline:
         self._redis = redis
         self._calls: list[tuple[str, tuple, dict]] = []
 
-    def set(self, *args, **kwargs) -> "DictPipeline":
+    def set(self, *args, **kwargs) -> DictPipeline:
         self._calls.append(("set", args, kwargs))
         return self
 

@@ -5,7 +5,7 @@ Fixtures (see the README): client, mail_provider, user_rows (and app, db_engine)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 FORM = {"email": "Ada.Lovelace@Example.com", "name": "Ada", "password": "analytical-engine-1843"}
 
@@ -20,7 +20,7 @@ def test_registering_stores_the_user_and_sends_a_welcome_email(client, mail_prov
     assert "password" not in body and FORM["password"] not in response.text
     created_at = datetime.fromisoformat(body["created_at"])
     assert created_at.tzinfo is not None, f"created_at has no time zone: {body['created_at']}"
-    assert abs(datetime.now(timezone.utc) - created_at) < timedelta(minutes=1)
+    assert abs(datetime.now(UTC) - created_at) < timedelta(minutes=1)
 
     [row] = user_rows()
     assert row["id"] == body["id"]
@@ -32,9 +32,7 @@ def test_registering_stores_the_user_and_sends_a_welcome_email(client, mail_prov
     assert "Ada" in email["subject"] + email["text"]
 
 
-def test_registering_an_address_that_is_already_taken_is_a_409(
-    client, mail_provider, user_rows
-):
+def test_registering_an_address_that_is_already_taken_is_a_409(client, mail_provider, user_rows):
     assert client.post("/registrations", json=FORM).status_code == 201
 
     again = client.post("/registrations", json={**FORM, "email": FORM["email"].upper()})

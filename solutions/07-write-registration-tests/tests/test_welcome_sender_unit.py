@@ -7,7 +7,6 @@ to, so these tests can only confirm what the code already believes about the pro
 import httpx
 import pytest
 import respx
-
 from welcome_sender import MailUnavailable, WelcomeMailer
 
 PROVIDER = "http://mail.invalid"

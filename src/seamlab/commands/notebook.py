@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -43,10 +44,24 @@ def notebook(ws: Workspace, *, port: int | None = None, open_browser: bool | Non
     ws.console.print(f"JupyterLab on {folder}")
     ws.console.print(f"Open [bold]{url}[/]" + ("" if open_browser else "  (no display here: copy it into a browser)"))
     ws.console.print("Stop it with Ctrl-C.")
+    server = subprocess.Popen(command)
     try:
-        return subprocess.call(command)
+        return server.wait()
     except KeyboardInterrupt:
+        stop(server)
+        ws.console.print("JupyterLab stopped.")
         return OK
+
+
+def stop(server: subprocess.Popen) -> None:
+    """One Ctrl-C stops JupyterLab: a second SIGINT skips its "are you sure?" question."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def has_display() -> bool:

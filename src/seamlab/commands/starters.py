@@ -27,18 +27,58 @@ def snapshot_dir(root: Path, slug: str) -> Path:
 
 
 def ensure_snapshots(course: Course) -> None:
-    """Take the starter copy of every exercise that has none yet (cheap once taken)."""
-    missing = [e for e in course.exercises if not snapshot_dir(course.root, e.slug).is_dir()]
-    if not missing:
+    """Take the starter copy of every exercise that has none yet (cheap once taken).
+
+    In a git checkout a copy is also retaken when the committed starter changed (a course
+    update pulled in); the git tree id it came from is kept in ``.git-tree`` next to it.
+    """
+    trees = _committed_trees(course.root)
+    stale = []
+    for exercise in course.exercises:
+        folder = snapshot_dir(course.root, exercise.slug)
+        if not folder.is_dir() or exercise.slug in trees and _source_of(folder) != trees[exercise.slug]:
+            stale.append(exercise)
+    if not stale:
         return
-    committed = _from_git(course.root, [e for e in missing if e.folder.is_dir()])
-    for exercise in missing:
+    committed = _from_git(course.root, [e for e in stale if e.slug in trees])
+    for exercise in stale:
         target = snapshot_dir(course.root, exercise.slug)
         files = committed.get(exercise.slug)
         if files:
+            files[TREE_MARK] = trees[exercise.slug].encode()
             _write_tree(target, files)
-        elif exercise.folder.is_dir():
+        elif exercise.folder.is_dir() and not target.is_dir():
             _copy_tree(exercise.folder, target)
+
+
+TREE_MARK = ".git-tree"
+
+
+def _source_of(folder: Path) -> str | None:
+    try:
+        return (folder / TREE_MARK).read_text().strip()
+    except OSError:
+        return None
+
+
+def _committed_trees(root: Path) -> dict[str, str]:
+    """slug -> git tree id of ``exercises/<slug>`` at HEAD; {} when not a git checkout."""
+    if not (root / ".git").exists() or shutil.which("git") is None:
+        return {}
+    try:
+        listing = subprocess.run(
+            ["git", "-C", str(root), "ls-tree", "HEAD", "exercises/"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout
+    except (subprocess.SubprocessError, OSError):
+        return {}
+    trees = {}
+    for line in listing.splitlines():
+        meta, _, path = line.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "tree":
+            trees[Path(path).name] = parts[2]
+    return trees
 
 
 def starter(exercise: Exercise) -> Path:
@@ -83,21 +123,16 @@ def _write_tree(target: Path, files: dict[str, bytes]) -> None:
         path = tmp / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+    shutil.rmtree(target, ignore_errors=True)
     tmp.replace(target)
 
 
 def _from_git(root: Path, exercises: list[Exercise]) -> dict[str, dict[str, bytes]]:
-    """slug -> {relative path: bytes} for exercises committed at HEAD; {} without git."""
-    if not exercises or not (root / ".git").exists() or shutil.which("git") is None:
+    """slug -> {relative path: bytes} of the committed starters (all committed at HEAD)."""
+    if not exercises:
         return {}
+    paths = [f"exercises/{e.slug}" for e in exercises]
     try:
-        listed = subprocess.run(
-            ["git", "-C", str(root), "ls-tree", "-d", "--name-only", "HEAD", "exercises/"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout.split()
-        paths = [f"exercises/{e.slug}" for e in exercises if f"exercises/{e.slug}" in listed]
-        if not paths:
-            return {}
         archive = subprocess.run(
             ["git", "-C", str(root), "archive", "--format=tar", "HEAD", "--", *paths],
             capture_output=True, timeout=30, check=True,

@@ -78,7 +78,7 @@ def test_the_repository_gives_back_the_birth_date_that_was_typed(engine):
 
 
 @pytest.mark.parametrize("datestyle", ["ISO, MDY", "ISO, DMY"])
-def test_the_stored_date_does_not_depend_on_the_servers_datestyle(
+def test_the_stored_date_is_the_same_under_any_server_datestyle(
     datestyle, engine_with_datestyle, stored_birth_dates
 ):
     register_in_postgres(form("03/04/1990"), engine_with_datestyle(datestyle))

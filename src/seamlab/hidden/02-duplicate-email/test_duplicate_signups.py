@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from seamlab.waiting import wait_for
 
-BARRIER_TIMEOUT = 5.0
+BARRIER_TIMEOUT = 10.0
 
 
 def sign_up(api: httpx.Client, email: str, name: str = "Ada Lovelace") -> httpx.Response:

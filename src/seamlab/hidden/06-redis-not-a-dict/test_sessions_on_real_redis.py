@@ -39,14 +39,18 @@ def test_a_session_expires_when_its_time_to_live_is_over(make_cache, redis_clien
         assert ttl_ms == -2 or 0 < ttl_ms <= 1000, (
             f"The cache was created with ttl_ms=1000 (one second), but in Redis the key "
             f"{key.decode()!r} "
-            + ("never expires" if ttl_ms == -1 else f"expires only in {ttl_ms / 1000:,.0f} s")
-            + f". Redis holds:\n{redis_contents()}\n"
-            "Check which unit each Redis expiry option counts in."
+            + (
+                "never expires: every key of a session needs its time to live"
+                if ttl_ms == -1
+                else f"expires only in {ttl_ms / 1000:,.0f} s: check which unit each Redis "
+                "expiry option counts in"
+            )
+            + f". Redis holds:\n{redis_contents()}"
         )
     wait_for(
         lambda: not cache.is_valid("ada", token),
         timeout=3.0,
-        what="the 1-second session to stop being valid (it was still valid after 3 s)",
+        what="a session started with ttl_ms=1000 to stop being valid",
     )
 
 

@@ -10,6 +10,10 @@ fault), on the run's private database and a real mail provider:
 * ``db_engine``   the SQLAlchemy engine on the private database, for your own queries
 
 Each test starts with an empty ``users`` table and an empty provider journal.
+
+How it is loaded: the grader copies the solution folder (whose ``tests/conftest.py`` loads this
+file by path) and lays the learner's test file over it; a plain ``pytest`` in the exercise folder
+loads it the same way. So there is one definition of these fixtures.
 """
 
 from __future__ import annotations

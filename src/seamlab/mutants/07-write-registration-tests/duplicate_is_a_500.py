@@ -7,7 +7,6 @@ import hashlib
 import secrets
 
 from sqlalchemy.orm import Session
-
 from user_tables import User
 
 

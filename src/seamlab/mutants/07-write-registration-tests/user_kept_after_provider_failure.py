@@ -9,10 +9,10 @@ from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import sessionmaker
-
-from seamlab.config import Settings
 from users_repo import EmailTaken, UserRepository
 from welcome_sender import MailUnavailable, WelcomeMailer
+
+from seamlab.config import Settings
 
 
 class RegistrationForm(BaseModel):
@@ -50,7 +50,8 @@ def create_app(engine: Engine | None = None, mail_url: str | None = None) -> Fas
             except MailUnavailable:
                 session.rollback()
                 raise HTTPException(
-                    503, "We could not send your welcome email, so nothing was saved. "
+                    503,
+                    "We could not send your welcome email, so nothing was saved. "
                     "Please try again in a minute.",
                 ) from None
             session.commit()
