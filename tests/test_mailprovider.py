@@ -20,6 +20,12 @@ EMAIL = {"to": "ada@example.com", "subject": "Welcome!", "text": "Hello Ada"}
 _client = httpx.Client(timeout=10.0)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _close_the_client():
+    yield
+    _client.close()
+
+
 def send(url: str, payload: dict = EMAIL, **kwargs) -> httpx.Response:
     return _client.post(f"{url}/api/emails/send", json=payload, **kwargs)
 
@@ -75,7 +81,8 @@ def test_version_2_calls_the_recipient_recipient_and_answers_201_with_an_id():
     with MailProviderServer(version=2) as server:
         old_style = send(server.url)
         new_style = send(server.url, {"recipient": "ada@example.com", "subject": "s", "text": "t"})
-        sent = server.handle().sent_emails()
+        with server.handle() as handle:
+            sent = handle.sent_emails()
 
     assert old_style.status_code == 422
     assert "'recipient'" in old_style.json()["message"]
@@ -194,24 +201,25 @@ def test_a_stopped_server_refuses_connections():
 
 
 def test_runs_from_the_command_line_on_the_port_it_announces():
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "mailprovider", "--port", "0", "--version", "2"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
-    )
-    try:
-        banner = process.stdout.readline()
-        url = banner.split(" on ", 1)[1].strip()
-        health = wait_for(
-            lambda: _client.get(f"{url}/__admin/health", timeout=1.0).json(),
-            timeout=10.0,
-            what=f"the mail provider started by the CLI to answer at {url}",
-        )
-        assert health == {"status": "ok", "version": 2}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    ) as process:
+        try:
+            banner = process.stdout.readline()
+            url = banner.split(" on ", 1)[1].strip()
+            health = wait_for(
+                lambda: _client.get(f"{url}/__admin/health", timeout=1.0).json(),
+                timeout=10.0,
+                what=f"the mail provider started by the CLI to answer at {url}",
+            )
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+    assert health == {"status": "ok", "version": 2}
 
 
 def test_the_command_line_names_the_port_it_cannot_use(mail_provider):

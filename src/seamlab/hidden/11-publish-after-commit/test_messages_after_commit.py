@@ -127,9 +127,10 @@ def test_the_worker_finds_the_user_the_moment_the_event_arrives(
             f"register() published UserRegistered for user {user_id}. The worker received it at "
             f"once and looked the user up with its own database connection, and failed: "
             f"{worker.describe_crash()}. When the message left, the registration's transaction "
-            f"had not committed yet, so no other connection could see the row. The row is "
-            f"there now: {'yes' if stored_user('ada@example.org') else 'no'}. Expected: the "
-            f"event goes out only once the user is committed."
+            f"had not committed yet, so no other connection could see the row (it is there "
+            f"now that register() has returned: "
+            f"{'found' if stored_user('ada@example.org') else 'not found'}). Expected: the event "
+            f"goes out only once the user is committed."
         )
         assert publisher.handled_in_time, (
             f"register() published UserRegistered for user {user_id}, but the worker did not "
