@@ -159,14 +159,22 @@ def test_when_isolated_the_settings_are_used_as_given(pytester, clean_env):
         pytester.runpytest().assert_outcomes(passed=1)
 
 
-def test_an_unreachable_postgres_fails_with_one_line_naming_the_port_and_the_fix(
-    pytester, clean_env
+@pytest.mark.parametrize(
+    ("fixture", "variable", "value", "service"),
+    [
+        ("db_session", "TEST_DB_PORT", "{port}", "Postgres"),
+        ("redis_client", "TEST_REDIS_URL", "redis://127.0.0.1:{port}/0", "Redis"),
+        ("amqp_url", "TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:{port}/%2F", "RabbitMQ"),
+    ],
+)
+def test_an_unreachable_service_fails_with_one_line_naming_the_port_and_the_fix(
+    pytester, clean_env, fixture, variable, value, service
 ):
     port = closed_port()
-    clean_env.setenv("TEST_DB_PORT", str(port))
+    clean_env.setenv(variable, value.format(port=port))
     pytester.makepyfile(
-        """
-        def test_needs_postgres(db_session):
+        f"""
+        def test_needs_the_service({fixture}):
             pass
         """
     )
@@ -175,7 +183,7 @@ def test_an_unreachable_postgres_fails_with_one_line_naming_the_port_and_the_fix
 
     result.assert_outcomes(errors=1)
     output = result.stdout.str()
-    result.stdout.fnmatch_lines([f"*Postgres at 127.0.0.1:{port} is not reachable*Fix:*"])
+    result.stdout.fnmatch_lines([f"*{service} at 127.0.0.1:{port} is not reachable*Fix:*"])
     assert "Traceback" not in output
     assert "pytest_plugin.py" not in output, f"a stack trace was shown:\n{output}"
 

@@ -20,7 +20,7 @@ import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -74,7 +74,13 @@ def _as_test_failure() -> Iterator[None]:
     try:
         yield
     except (ServiceUnavailable, ConfigError) as error:
-        pytest.fail(str(error), pytrace=False)
+        _fail(str(error))
+
+
+def _fail(message: str) -> NoReturn:
+    """``pytest.fail(message, pytrace=False)``, without "During handling of the above
+    exception" and the message a second time."""
+    raise pytest.fail.Exception(message, pytrace=False) from None
 
 
 def _isolated() -> bool:
@@ -195,7 +201,7 @@ def db_session(db_engine: Engine) -> Iterator[Session]:
     except OperationalError as error:
         detail = str(error.orig or error).strip().splitlines()[0]
         url = db_engine.url
-        pytest.fail(
+        _fail(
             str(
                 ServiceUnavailable(
                     "Postgres",
@@ -203,8 +209,7 @@ def db_session(db_engine: Engine) -> Iterator[Session]:
                     detail,
                     "run `seamlab up` (then `seamlab doctor`)",
                 )
-            ),
-            pytrace=False,
+            )
         )
     transaction = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
@@ -283,7 +288,7 @@ def mail_provider(_seamlab_mail_handle: MailProviderHandle) -> MailProviderHandl
     try:
         _seamlab_mail_handle.reset()
     except MailProviderError as error:
-        pytest.fail(str(error), pytrace=False)
+        _fail(str(error))
     return _seamlab_mail_handle
 
 

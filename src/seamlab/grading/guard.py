@@ -25,7 +25,9 @@ from seamlab.config import Settings
 LEARNER = "seamlab_learner"
 #: Not a secret: the role exists to restrict commands, not to keep anyone out.
 LEARNER_PASSWORD = "seamlab_learner"
-DENIED_REDIS = ("flushall", "swapdb", "move", "config", "shutdown", "acl", "debug", "module",
+#: CONFIG GET stays allowed: seamlab.isolation reads `databases` with it to lease an index.
+DENIED_REDIS = ("flushall", "swapdb", "move", "config|set", "config|rewrite",
+                "config|resetstat", "shutdown", "acl", "debug", "module",
                 "replicaof", "slaveof", "failover", "monitor", "sync", "psync", "save",
                 "bgsave", "bgrewriteaof", "migrate", "cluster", "client|kill", "client|pause")
 

@@ -64,7 +64,10 @@ def _private_state(config: pytest.Config) -> None:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     os.environ["PGOPTIONS"] = f"-c search_path={schema}"
 
-    lease = private_redis_db(settings)
+    # Lease from the server's own registry in db 0. (With a URL naming another db, redis-py's
+    # from_url lets the URL's db win over db=0, and the lease would be recorded in the wrong
+    # place, where other processes cannot see it.)
+    lease = private_redis_db(settings.with_redis_db(0))
     index = lease.__enter__()
     os.environ["TEST_REDIS_URL"] = settings.with_redis_db(index).redis_url
 
