@@ -85,7 +85,7 @@ run = lab.run_pytest(
     show=False,
 )
 for outcome in run.outcomes:
-    print(f"{outcome.outcome:<7} {outcome.nodeid.split('::')[1]:<42} {outcome.message[:40]}")
+    print(f"{outcome.outcome:<7} {outcome.nodeid.split('::')[1]:<42} {outcome.message[:60]}")
 print("tests that never ran:", 3 - len(run.outcomes))
 
 # %% [markdown]
