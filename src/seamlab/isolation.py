@@ -74,9 +74,9 @@ def connect_admin(settings: Settings, database: str | None = None) -> psycopg.Co
 def redis_client(settings: Settings, db: int | None = None) -> redis.Redis:
     """A Redis client for ``settings.redis_url`` (database ``db`` if given), pinged once."""
     kwargs = {"socket_connect_timeout": _CONNECT_TIMEOUT, "socket_timeout": 10}
-    if db is not None:
-        kwargs["db"] = db
-    client = redis.Redis.from_url(settings.redis_url, **kwargs)
+    # redis-py lets a database in the URL win over a db= argument: rewrite the URL instead.
+    url = settings.with_redis_db(db).redis_url if db is not None else settings.redis_url
+    client = redis.Redis.from_url(url, **kwargs)
     try:
         client.ping()
     except redis.RedisError as error:
