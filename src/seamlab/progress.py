@@ -58,11 +58,11 @@ class Progress:
     def load(cls, root: Path | None = None) -> Progress:
         path = state_dir(root) / FILENAME
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             return cls(path=path)
         try:
-            data = json.loads(text)
+            data = json.loads(raw.decode("utf-8"))  # UnicodeDecodeError is a ValueError
             if not isinstance(data, dict) or not isinstance(data.get("exercises"), dict):
                 raise TypeError("no 'exercises' table")
             exercises = {

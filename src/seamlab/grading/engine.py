@@ -101,6 +101,10 @@ class PrivateState:
 def run_isolated(spec: runner.RunSpec, settings: Settings, phases: Phases) -> runner.ChildRun:
     with PrivateState(settings, phases) as private:
         spec.service_env = private.to_env()
+        if "TEST_MAIL_URL" not in settings.explicit:
+            # Each run gets its own mail provider (started by the plugin inside the child);
+            # pointing every run at the shared one on 8025 would let runs reset each other.
+            del spec.service_env["TEST_MAIL_URL"]
         child = runner.run(spec)
         phases.mark("child")
     return child
