@@ -256,4 +256,4 @@ conn.close()
 # %%
 import seamlab
 
-seamlab.check("01");
+passed = seamlab.check("01")

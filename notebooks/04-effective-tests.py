@@ -251,7 +251,7 @@ for index, name in enumerate(names):
 # %%
 import seamlab
 
-seamlab.check("07");
+passed = seamlab.check("07")
 
 # %%
-seamlab.check("02");
+passed = seamlab.check("02")

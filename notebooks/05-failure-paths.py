@@ -112,12 +112,10 @@ for index, (what, program) in enumerate(failures.items()):
     mail.reset()
     program()
     email = f"fail{index}@example.com"
-    started = time.monotonic()
     response = register(email)
-    took = time.monotonic() - started
     journal = [entry["response_status"] for entry in mail.send_requests()]
     print(f"{what:<42} -> {response.status_code}, user rows: {users_with(email)}, "
-          f"provider journal: {journal}, within 2.5 s: {took < 2.5}")
+          f"provider journal: {journal}")
 
 # %% [markdown]
 # Each failure gives `503` and no row: the rollback works. Notice the journal of the
@@ -178,7 +176,7 @@ print("while the provider thinks, Postgres shows a waiting insert:", blocked)
 first.join()
 second.join()
 for name, (status, took) in sorted(results.items()):
-    print(f"{name:<6} -> {status}, waited about 1 s or more: {took > 0.8}")
+    print(f"{name:<6} -> {status}, waited for the slow email: {took > 0.5}")
 
 # %% [markdown]
 # The second request waited for the first one's **email** before Postgres could tell it
@@ -217,7 +215,7 @@ client.close()
 # %%
 import seamlab
 
-seamlab.check("03");
+passed = seamlab.check("03")
 
 # %%
-seamlab.check("04");
+passed = seamlab.check("04")

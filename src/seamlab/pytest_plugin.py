@@ -54,17 +54,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "seam: the test that pins the exercise's seam (must fail with an assertion on the starter)",
-    )
+def _put_target_first() -> None:
+    """Put the learner's folder (``SEAMLAB_TARGET_DIR``) first on sys.path.
+
+    Done when the plugin is imported (``-p seamlab.pytest_plugin`` comes before any conftest is
+    loaded), so a hidden conftest.py may import learner modules at its top.
+    """
     target = os.environ.get(TARGET_DIR_ENV)
     if target:
         folder = os.path.abspath(target)
         if folder in sys.path:
             sys.path.remove(folder)
         sys.path.insert(0, folder)
+
+
+_put_target_first()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "seam: the test that pins the exercise's seam (must fail with an assertion on the starter)",
+    )
+    _put_target_first()
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,24 @@ def child_env(spec: RunSpec, report_path: Path, tmp: Path) -> dict[str, str]:
     return env
 
 
+#: Set by the instructor's autograder (``confine``): a factory ``(spec, workdir) -> context
+#: manager`` whose value ``adopt``s the spec, ``wrap``s the command (own user, network, limits)
+#: and is told when the child ``finished``. Process-wide, so the threads that grade mutants use
+#: it too. None for `seamlab check`: a learner's own code on their own machine.
+_confinement = None
+
+
+@contextmanager
+def confine(factory) -> Iterator[None]:
+    """Run every child of this process under ``factory``'s confinement while active."""
+    global _confinement
+    previous, _confinement = _confinement, factory
+    try:
+        yield
+    finally:
+        _confinement = previous
+
+
 def run(spec: RunSpec) -> ChildRun:
     """Run the child and always clean up: its process group, its temp folder."""
     workdir = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
@@ -92,11 +112,18 @@ def run(spec: RunSpec) -> ChildRun:
     out_path, err_path = workdir / "stdout.txt", workdir / "stderr.txt"
     started = time.perf_counter()
     proc: subprocess.Popen[bytes] | None = None
+    stack = ExitStack()
     try:
+        box = stack.enter_context(_confinement(spec, workdir)) if _confinement else None
+        if box is not None:
+            spec = box.adopt(spec)
+        argv, env, extra = command(spec), child_env(spec, report_path, tmp), {}
+        if box is not None:
+            argv, env, extra = box.wrap(argv, env)
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             proc = subprocess.Popen(
-                command(spec), cwd=workdir, env=child_env(spec, report_path, tmp),
-                stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
+                argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                start_new_session=True, **extra,
             )
             wall_timed_out = False
             try:
@@ -105,6 +132,8 @@ def run(spec: RunSpec) -> ChildRun:
                 wall_timed_out = True
                 _kill_group(proc)
                 proc.wait()
+        if box is not None:
+            box.finished(proc.returncode)
         return ChildRun(
             returncode=proc.returncode,
             report=_read_report(report_path),
@@ -119,6 +148,7 @@ def run(spec: RunSpec) -> ChildRun:
             _kill_group(proc)
             if proc.poll() is None:
                 proc.wait()
+        stack.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

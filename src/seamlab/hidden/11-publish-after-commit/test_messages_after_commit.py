@@ -69,7 +69,7 @@ def test_the_event_reaches_rabbitmq_as_json_with_an_iso_timestamp(
 
     user_id = register(service, "ada@example.org")
 
-    body, properties = topology.get(
+    body, _properties = topology.get(
         timeout=WAIT, what=f"a UserRegistered message on exchange {topology.exchange!r}"
     )
     try:
@@ -225,5 +225,5 @@ def event_payload(user_id: int, email: str) -> dict:
     return {
         "user_id": user_id,
         "email": email,
-        "registered_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "registered_at": dt.datetime.now(dt.UTC).isoformat(),
     }

@@ -36,7 +36,9 @@ def load_yaml(path: Path, label: str) -> dict[str, Any]:
     except yaml.YAMLError as error:
         raise AssertionError(f"{label} is not valid YAML: {error}") from None
     if not isinstance(data, dict):
-        raise AssertionError(f"{label} should be a YAML mapping at the top, got {type(data).__name__}")
+        raise AssertionError(  # noqa: TRY004 - a failed check, shown to the learner
+            f"{label} should be a YAML mapping at the top, got {type(data).__name__}"
+        )
     return data
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from _hermetic_yaml import (
     KIND_LABELS,
     env_mapping,

@@ -4,7 +4,6 @@ file never takes the developer's own ports. Checked on the parsed YAML."""
 from __future__ import annotations
 
 import pytest
-
 from _hermetic_yaml import (
     DEFAULT_PORTS,
     KIND_LABELS,

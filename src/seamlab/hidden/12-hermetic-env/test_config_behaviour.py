@@ -11,10 +11,9 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from _hermetic_yaml import url_host_port
 from config import ConfigError, load_config
 from connections import database_engine, redis_client
-
-from _hermetic_yaml import url_host_port
 
 REQUIRED = ("TEST_DB_HOST", "TEST_DB_PORT", "TEST_DB_NAME", "TEST_DB_USER", "TEST_REDIS_URL")
 EXPLICIT = {
@@ -87,8 +86,8 @@ def test_in_ci_an_empty_variable_counts_as_missing(environment):
     config, error = load(given)
 
     assert isinstance(error, ConfigError) and "TEST_DB_HOST" in str(error), (
-        f"With CI=true and TEST_DB_HOST='' (what a workflow gets from a secret that does not "
-        f"exist), load_config() "
+        "With CI=true and TEST_DB_HOST='' (what a workflow gets from a secret that does not "
+        "exist), load_config() "
         + (
             f"returned a configuration with db_host={config.db_host!r}"
             if error is None

@@ -1,0 +1,180 @@
+"""Fixtures for exercise 13: the learner's suite, run three times under two xdist workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+
+SUPPORT = Path(__file__).resolve().parent / "suite_support"
+SEEDS = (1301, 2602, 3903)
+WORKERS = 2
+PER_TEST_TIMEOUT = 20
+RUN_TIMEOUT = 30.0
+SUITE_INI = """\
+[pytest]
+testpaths = tests
+console_output_style = classic
+"""
+#: Variables of the grading run that must not leak into the learner's runs.
+_NOT_INHERITED = (
+    "SEAMLAB_TARGET_DIR",
+    "SEAMLAB_REPORT_PATH",
+    "SEAMLAB_IMPORT_TIMEOUT",
+    "SEAMLAB_ISOLATED",
+    "PGOPTIONS",
+    "PGAPPNAME",
+    "PYTEST_ADDOPTS",
+    "PYTEST_CURRENT_TEST",
+    "PYTEST_XDIST_WORKER",
+    "PYTEST_XDIST_WORKER_COUNT",
+    "PYTEST_XDIST_TESTRUNUID",
+    "PYTHONPATH",
+)
+
+
+@dataclass
+class SuiteRun:
+    seed: int
+    returncode: int | None
+    timed_out: bool
+    output: str
+    controller: dict | None
+    workers: dict[str, dict] = field(default_factory=dict)
+    seconds: float = 0.0
+    limit: float = RUN_TIMEOUT
+
+    @property
+    def label(self) -> str:
+        return f"pytest -n {WORKERS}, shuffled with seed {self.seed}"
+
+    def failures(self) -> list[dict]:
+        return [r for r in (self.controller or {}).get("reports", []) if r["outcome"] == "failed"]
+
+    def ran(self) -> int:
+        return sum(1 for r in (self.controller or {}).get("reports", []) if r["when"] == "call")
+
+
+@dataclass
+class Suite:
+    folder: Path
+    runs: list[SuiteRun]
+    databases_before: set[str]
+    databases_after: set[str]
+
+    def used_databases(self) -> set[str]:
+        return {name for run in self.runs for data in run.workers.values()
+                for name in data["databases"]}
+
+    def leftovers(self, given_database: str) -> set[str]:
+        """Databases the suite used, that were not there before and still are."""
+        ignored = {given_database, "postgres", "template0", "template1"}
+        return (self.used_databases() & self.databases_after) - self.databases_before - ignored
+
+
+@pytest.fixture(scope="session")
+def target_dir() -> Path:
+    return Path(os.environ.get("SEAMLAB_TARGET_DIR", ".")).resolve()
+
+
+def _copy_suite(target: Path, folder: Path) -> None:
+    tests = target / "tests"
+    if not tests.is_dir():
+        pytest.fail(
+            f"There is no tests/ folder in {target}. Restore the exercise with "
+            f"`seamlab reset 13` and edit it again.",
+            pytrace=False,
+        )
+    shutil.copytree(tests, folder / "tests", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for module in (SUPPORT / "app").glob("*.py"):
+        shutil.copy(module, folder / module.name)
+    shutil.copy(SUPPORT / "parallel_probe_plugin.py", folder / "parallel_probe_plugin.py")
+    (folder / "conftest.py").write_text("", encoding="utf-8")
+    (folder / "pytest.ini").write_text(SUITE_INI, encoding="utf-8")
+
+
+def _databases(settings) -> set[str]:
+    with psycopg.connect(settings.db_conninfo("postgres"), autocommit=True,
+                         connect_timeout=5) as connection:
+        return {name for (name,) in connection.execute("SELECT datname FROM pg_database")}
+
+
+def _run(folder: Path, seed: int, settings) -> SuiteRun:
+    probe_dir = folder / f"probe-{seed}"
+    probe_dir.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED and k != "CI"}
+    env.update(settings.to_env())
+    env.update(
+        PYTHONPATH=str(folder),
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+        PROBE_SEED=str(seed),
+        PROBE_DIR=str(probe_dir),
+        PROBE_TAG=f"seamlab13-{secrets.token_hex(4)}",
+    )
+    args = [
+        sys.executable, "-m", "pytest", "-c", "pytest.ini", "--rootdir", str(folder), "-q",
+        "-p", "no:cacheprovider", "-p", "xdist.plugin", "-p", "pytest_timeout",
+        "-p", "parallel_probe_plugin", "-n", str(WORKERS), "--timeout", str(PER_TEST_TIMEOUT),
+    ]
+    started = time.monotonic()
+    with open(probe_dir / "output.txt", "wb+") as out:
+        proc = subprocess.Popen(args, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        timed_out = False
+        try:
+            proc.wait(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        out.seek(0)
+        output = out.read().decode("utf-8", "replace")
+    workers = {}
+    for path in probe_dir.glob("worker-*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        workers[data["worker"]] = data
+    controller_path = probe_dir / "controller.json"
+    controller = (
+        json.loads(controller_path.read_text(encoding="utf-8"))
+        if controller_path.is_file() else None
+    )
+    return SuiteRun(seed, proc.returncode, timed_out, output, controller, workers,
+                    time.monotonic() - started)
+
+
+@pytest.fixture(scope="session")
+def suite(target_dir, seamlab_settings, tmp_path_factory) -> Suite:
+    """The learner's tests/ next to a pristine copy of the leaderboard, run once per seed."""
+    folder = tmp_path_factory.mktemp("parallel-suite")
+    _copy_suite(target_dir, folder)
+    before = _databases(seamlab_settings)
+    runs = [_run(folder, seed, seamlab_settings) for seed in SEEDS]
+    after = _databases(seamlab_settings)
+    suite = Suite(folder, runs, before, after)
+    # Only databases the learner's suite was seen using: never anybody else's.
+    _drop_leftovers(seamlab_settings, suite.leftovers(seamlab_settings.db_name))
+    return suite
+
+
+def _drop_leftovers(settings, names: set[str]) -> None:
+    from psycopg import sql
+
+    if not names:
+        return
+    with psycopg.connect(settings.db_conninfo("postgres"), autocommit=True,
+                         connect_timeout=5) as connection:
+        for name in names:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

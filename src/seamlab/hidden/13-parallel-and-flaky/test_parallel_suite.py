@@ -1,0 +1,233 @@
+"""Exercise 13: the learner's suite must pass under `pytest -n 2`, in any order, every time,
+without reruns and without fixed sleeps.
+
+The suite (the learner's tests/ next to a pristine copy of the leaderboard code) is run three
+times, each time shuffled with another seed, over two xdist workers. While it runs, a small
+plugin watches which Postgres databases and which Redis keys each worker uses, so sharing is
+caught even in a run where the timing happened to be lucky. The learner's files are also read
+with `ast` for rerun markers and sleeps.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+#: The shuffle seeds of the three runs (the same tuple as conftest.SEEDS, which runs them).
+SEEDS = (1301, 2602, 3903)
+
+# Three runs of the learner's suite happen in the first test's setup: allow for them.
+pytestmark = pytest.mark.timeout(110)
+
+MAINTENANCE = {"postgres", "template0", "template1"}
+RERUN_WORDS = ("flaky", "rerun", "reruns", "retry", "retries", "repeat")
+
+
+def _run_problems(run) -> list[str]:
+    if run.timed_out:
+        return [f"the run did not finish within {run.limit:g} s and was stopped; its output ends:\n"
+                + _tail(run.output)]
+    if run.controller is None or not run.ran():
+        return [f"no test ran (exit code {run.returncode}); the output ends:\n" + _tail(run.output)]
+    lines = []
+    for report in run.failures():
+        phase = "" if report["when"] == "call" else f" (in fixture {report['when']})"
+        lines.append(f"{report['nodeid']} on {report['worker']}{phase}: {report['message']}")
+    if not lines and run.returncode != 0:
+        lines.append(f"pytest exited with code {run.returncode}; the output ends:\n"
+                     + _tail(run.output))
+    return lines
+
+
+def _tail(text: str, lines: int = 12) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+@pytest.mark.seam
+@pytest.mark.parametrize("index", range(len(SEEDS)), ids=[f"seed-{seed}" for seed in SEEDS])
+def test_the_suite_passes_under_two_workers_in_a_shuffled_order(suite, index):
+    run = suite.runs[index]
+    assert run.seed == SEEDS[index], "conftest.SEEDS and this module's SEEDS disagree"
+    problems = _run_problems(run)
+    assert not problems, (
+        f"Ran your tests with {run.label}: {len(problems)} problem(s):\n  - "
+        + "\n  - ".join(problems)
+        + "\nThe same suite passes when run alone, one test after another. Under -n 2 two "
+        "worker processes run tests at the same time: whatever they share (a database, "
+        "tables, Redis keys) one of them can change under the other's feet."
+    )
+
+
+@pytest.mark.seam
+def test_no_two_workers_use_the_same_database(suite, seamlab_settings):
+    shared = []
+    for run in suite.runs:
+        users: dict[str, list[str]] = {}
+        for worker, data in sorted(run.workers.items()):
+            for name in data["databases"]:
+                if name not in MAINTENANCE:
+                    users.setdefault(name, []).append(worker)
+        shared += [
+            f"database {name!r} was used by {' and '.join(workers)} in the run with seed {run.seed}"
+            for name, workers in users.items() if len(workers) > 1
+        ]
+    assert not shared, (
+        "Your workers share a database:\n  - " + "\n  - ".join(sorted(set(shared))) + "\n"
+        "One worker's DELETE or create_all() then runs in the middle of the other's test. Give "
+        f"each worker its own database: named after its worker_id, created with CREATE "
+        f"DATABASE <name> TEMPLATE {seamlab_settings.db_name} (the database TEST_DB_NAME names) "
+        f"from a connection to the 'postgres' database, and dropped at the end of the session."
+    )
+
+
+@pytest.mark.seam
+def test_no_worker_wipes_or_shares_another_workers_redis_keys(suite):
+    problems = []
+    for run in suite.runs:
+        seen: dict[str, dict[str, dict]] = {}
+        for worker, data in sorted(run.workers.items()):
+            for where, usage in data["redis"].items():
+                seen.setdefault(where, {})[worker] = usage
+        for where, by_worker in seen.items():
+            db = where.rsplit("/", 1)[-1]
+            for worker, usage in by_worker.items():
+                if usage["flushall"]:
+                    problems.append(
+                        f"{worker} called FLUSHALL (seed {run.seed}), which empties every Redis "
+                        f"database on the server, other test runs' included"
+                    )
+                others = [w for w in by_worker if w != worker]
+                if usage["flushdb"] and others:
+                    problems.append(
+                        f"{worker} called FLUSHDB on Redis database {db} while "
+                        f"{' and '.join(others)} kept keys there (seed {run.seed})"
+                    )
+            if len(by_worker) > 1:
+                common = set.intersection(*(set(u["keys"]) for u in by_worker.values()))
+                if common:
+                    shown = ", ".join(sorted(common)[:5])
+                    problems.append(
+                        f"{' and '.join(sorted(by_worker))} both used the keys {shown} in Redis "
+                        f"database {db} (seed {run.seed})"
+                    )
+    assert not problems, (
+        "Your workers step on each other's Redis keys:\n  - "
+        + "\n  - ".join(dict.fromkeys(problems))
+        + "\nGive each worker its own key namespace (LeaderboardCache takes a `namespace`; build "
+        "it from worker_id) and clean up by deleting that namespace's keys (SCAN with a match "
+        "pattern, then DEL) instead of flushing the database everybody shares."
+    )
+
+
+@pytest.mark.seam
+def test_no_test_is_rerun_or_waits_with_a_fixed_sleep(target_dir):
+    problems = []
+    for path in sorted((target_dir / "tests").rglob("*.py")):
+        problems += [f"{path.relative_to(target_dir)}:{line}: {what}"
+                     for line, what in _suspicious(path)]
+    assert not problems, (
+        "Your tests still lean on luck:\n  - " + "\n  - ".join(problems) + "\n"
+        "A rerun marker hides a failure instead of explaining it, and a fixed sleep is either "
+        "too short on a busy CI machine or wasted time everywhere else. Wait for the thing you "
+        "need by asking again and again until a deadline (seamlab.waiting.wait_for, or a loop "
+        "of your own), and remove the rerun markers."
+    )
+
+
+def test_the_suite_drops_the_databases_it_creates(suite, seamlab_settings):
+    left = sorted(suite.leftovers(seamlab_settings.db_name))
+    assert not left, (
+        f"After the three runs these databases your workers used were still there: "
+        f"{', '.join(left)}. Each run would leave more behind (and the next run's CREATE "
+        f"DATABASE fails if the name is reused). Drop each worker's database at the end of its "
+        f"session: DROP DATABASE <name> WITH (FORCE), from a connection to 'postgres'."
+    )
+
+
+# --- reading the learner's files ---------------------------------------------------------------
+def _suspicious(path: Path) -> list[tuple[int, str]]:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as error:
+        return [(error.lineno or 0, f"cannot be parsed: {error.msg}")]
+    finder = _Finder()
+    finder.visit(tree)
+    found: dict[int, str] = {}
+    for line, what in sorted(finder.found):
+        found.setdefault(line, what)  # one finding per line is enough
+    return sorted(found.items())
+
+
+class _Finder(ast.NodeVisitor):
+    """Rerun markers and imports anywhere; sleep() calls that are not inside a polling loop."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[int, str]] = []
+        self.sleep_names: set[str] = set()
+        self.loops = 0
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if _rerun_word(alias.name):
+                self.found.append((node.lineno, f"imports {alias.name} (a rerun plugin)"))
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        for alias in node.names:
+            if _rerun_word(module) or _rerun_word(alias.name):
+                self.found.append((node.lineno, f"imports {alias.name} from {module}"))
+            if module in ("time", "asyncio", "gevent", "trio") and alias.name == "sleep":
+                self.sleep_names.add(alias.asname or alias.name)
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "mark" and _rerun_word(
+            node.attr
+        ):
+            self.found.append((node.lineno, f"marks a test with pytest.mark.{node.attr}"))
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and "--reruns" in node.value:
+            self.found.append((node.lineno, "adds --reruns to the command line"))
+
+    def visit_keyword(self, node: ast.keyword) -> None:
+        if node.arg in ("reruns", "max_runs", "reruns_delay"):
+            self.found.append((node.value.lineno, f"passes {node.arg}= (a rerun setting)"))
+        self.generic_visit(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        for decorator in node.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if isinstance(target, ast.Name) and _rerun_word(target.id):
+                self.found.append((decorator.lineno, f"decorates {node.name} with @{target.id}"))
+        loops, self.loops = self.loops, 0  # a loop around a def does not make its body a loop
+        self.generic_visit(node)
+        self.loops = loops
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def _loop(self, node) -> None:
+        self.loops += 1
+        self.generic_visit(node)
+        self.loops -= 1
+
+    visit_While = visit_For = visit_AsyncFor = _loop  # type: ignore[assignment]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        is_sleep = (isinstance(func, ast.Attribute) and func.attr == "sleep") or (
+            isinstance(func, ast.Name) and func.id in self.sleep_names
+        )
+        if is_sleep and not self.loops:
+            what = "sleeps a fixed time instead of waiting for something (not in a polling loop)"
+            self.found.append((node.lineno, what))
+        self.generic_visit(node)
+
+
+def _rerun_word(name: str) -> bool:
+    parts = name.lower().replace(".", "_").split("_")
+    return any(part in RERUN_WORDS for part in parts)
