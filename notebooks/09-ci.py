@@ -132,9 +132,10 @@ for label, env in (("one shared database", shared_env), ("a database per worker"
         show=False,
     )
     print(f"{label:<22} -> all 4 passed: {run.count('passed') == 4}")
-    problems = sorted({o.message.split(")")[0] + ")" for o in run.outcomes if o.outcome != "passed"})
-    for problem in problems:
-        print(f"{'':<25} {problem}")
+    collided = any(
+        "DuplicateTable" in o.message or "UniqueViolation" in o.message for o in run.outcomes
+    )
+    print(f"{'':<25} a worker's setup hit the other worker's table: {collided}")
 with box.connect() as conn:
     conn.execute("DROP TABLE IF EXISTS inbox")  # the shared run's leftover
 
@@ -232,6 +233,11 @@ print(f"with 2 reruns, the suite goes red only {rate ** 3:.1%} of the time; the 
 # - Parallel workers need isolated state; a database per worker makes `-n auto` safe.
 # - A rerun hides a flaky test's cause; find it (sleep, shared state, missing timeout).
 #
-# **Your turn:** exercise 13 (parallel and flaky) practises this; it arrives in a later
-# release. Meanwhile, push your course folder to GitHub and watch `learner-ci` re-run these
+# **Your turn:** `13-parallel-and-flaky` (green alone, red together). Run `seamlab check 13`,
+# or the cell below. Then push your course folder to GitHub and watch `learner-ci` re-run these
 # notebooks against your exercises.
+
+# %%
+import seamlab
+
+passed = seamlab.check("13")

@@ -162,6 +162,18 @@ def _register_service_commands() -> None:
 _register_service_commands()
 
 
+def _register_instructor_commands() -> None:
+    """`release`, `autograde` and `gradebook merge` live in commands/instructor.py."""
+    from seamlab.commands import instructor
+
+    app.command("release")(instructor.release)
+    app.command("autograde")(instructor.autograde)
+    app.add_typer(instructor.gradebook_app, name="gradebook")
+
+
+_register_instructor_commands()
+
+
 def main() -> None:
     app()
 

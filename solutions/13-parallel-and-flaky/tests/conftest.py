@@ -3,8 +3,9 @@
 The services come from the TEST_* variables (seamlab's compose ports by default).
 
 Safe under `pytest -n auto`: every worker (pytest-xdist's `worker_id`: gw0, gw1, ...; "master"
-without xdist) gets its own database, cloned from the one TEST_DB_NAME names and dropped at the
-end, and its own Redis key namespace, which it cleans without touching anybody else's keys.
+without xdist) keeps its tables in a schema of its own, in the database TEST_DB_NAME names, and
+drops it at the end; and it keeps its Redis keys under a namespace of its own, which it cleans
+without touching anybody else's keys.
 """
 
 from __future__ import annotations
@@ -23,30 +24,27 @@ from seamlab.config import Settings
 settings = Settings.from_env()
 
 
-def _admin() -> psycopg.Connection:
-    """A connection to the maintenance database: CREATE/DROP DATABASE cannot run inside the
-    database they copy or drop, and nobody may be connected to a template while it is copied."""
-    return psycopg.connect(settings.db_conninfo("postgres"), autocommit=True, connect_timeout=5)
+def _run(statement: sql.Composable) -> None:
+    with psycopg.connect(settings.db_conninfo(), autocommit=True, connect_timeout=5) as conn:
+        conn.execute(statement)
 
 
 @pytest.fixture(scope="session")
-def database_name(worker_id):
-    """This worker's own database: a copy of TEST_DB_NAME, dropped when the worker is done."""
-    name = sql.Identifier(f"{settings.db_name}_{worker_id}")
-    with _admin() as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        admin.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(name, sql.Identifier(settings.db_name))
-        )
-    yield f"{settings.db_name}_{worker_id}"
-    with _admin() as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+def schema(worker_id):
+    """This worker's own schema: created empty, dropped with everything in it at the end."""
+    name = f"leaderboard_{worker_id}"
+    _run(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+    _run(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+    yield name
+    _run(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
-def engine(database_name):
-    """This worker's database, with the tables created once."""
-    engine = sa.create_engine(settings.db_url(database_name))
+def engine(schema):
+    """An engine whose connections find (and create) their tables in this worker's schema."""
+    engine = sa.create_engine(
+        settings.db_url(), connect_args={"options": f"-c search_path={schema}"}
+    )
     metadata.create_all(engine)
     yield engine
     engine.dispose()
@@ -54,7 +52,7 @@ def engine(database_name):
 
 @pytest.fixture
 def db(engine):
-    """The engine, with the scores table emptied before the test (this worker's table only)."""
+    """The engine, with this worker's scores table emptied before the test."""
     with engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM scores"))
     return engine

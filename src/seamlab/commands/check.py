@@ -32,6 +32,12 @@ def check(
     if exercise is None:
         ws.console.print("Every exercise passes. Name one to check it again: `seamlab check 01`.")
         return OK
+    from seamlab.instructor.release import hidden_shipped
+
+    if not hidden_shipped(ws.root):  # a student bundle released with --no-hidden
+        from seamlab.commands.instructor import check_visible_only
+
+        return check_visible_only(ws, exercise, as_json=as_json, timeout=timeout)
     result = grade_once(ws, exercise, target=target, junit=junit, timeout=timeout)
     if result is None:
         return INFRA

@@ -24,6 +24,8 @@ MS_NOSUID = 2
 MS_NODEV = 4
 MS_NOEXEC = 8
 MS_REC = 0x4000
+MS_BIND = 0x1000
+MS_MOVE = 0x2000
 MS_PRIVATE = 1 << 18
 EXIT_JAIL = 125
 
@@ -50,10 +52,32 @@ def join_network(fd: int) -> None:
     os.close(fd)
 
 
-def hide(paths: list[str]) -> None:
-    """A private mount namespace where each path is an empty tmpfs only root may open."""
+def private_mounts() -> None:
     _check(_libc.unshare(CLONE_NEWNS), "unshare(mount)")
     _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+
+
+def expose(groups: list[list], stage: str) -> None:
+    """Make folders under a closed parent reachable: for ``[parent, [inside...]]`` the parent
+    (``/root``, mode 0700, holding the Python install) is replaced by an empty tmpfs holding
+    only the ``inside`` folders, bind-mounted from the originals."""
+    for number, (parent, inside) in enumerate(groups):
+        staged = []
+        for index, path in enumerate(inside):
+            spot = os.path.join(stage, f"{number}-{index}")
+            os.makedirs(spot, exist_ok=True)
+            _check(_libc.mount(path.encode(), spot.encode(), None, MS_BIND | MS_REC, None),
+                   f"bind {path}")
+            staged.append((spot, path))
+        _check(_libc.mount(b"tmpfs", parent.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                           b"size=64k,mode=755"), f"mount tmpfs over {parent}")
+        for spot, path in staged:
+            os.makedirs(path, exist_ok=True)
+            _check(_libc.mount(spot.encode(), path.encode(), None, MS_MOVE, None), f"move {path}")
+
+
+def hide(paths: list[str]) -> None:
+    """Each path becomes an empty tmpfs only root may open."""
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY
     for path in paths:
         if os.path.isdir(path):
@@ -78,8 +102,10 @@ def main(argv: list[str]) -> None:
     try:
         if config.get("netns_fd") is not None:
             join_network(config["netns_fd"])
-        if config.get("hide"):
-            hide(config["hide"])
+        if config.get("hide") or config.get("expose"):
+            private_mounts()
+            expose(config.get("expose", []), config.get("stage", "/"))
+            hide(config.get("hide", []))
         limit(config.get("limits", {}))
         become(config["uid"], config["gid"])
     except OSError as error:

@@ -197,7 +197,7 @@ def create_role(admin: Settings, database: str) -> tuple[str, str]:
     with isolation.connect_admin(admin) as conn:
         ident, db = sql.Identifier(role), sql.Identifier(database)
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                             "NOINHERIT CONNECTION LIMIT 64 PASSWORD {}")
+                             "CONNECTION LIMIT 64 PASSWORD {}")
                      .format(ident, sql.Literal(password)))
         conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(db, ident))
         conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(db))
@@ -246,6 +246,9 @@ class Policy:
     admin: Settings
     limits: Limits = field(default_factory=Limits)
     hidden_paths: list[Path] = field(default_factory=list)
+    #: Hidden folders the run may read: a write-tests exercise's fixtures (its conftest.py,
+    #: which the learner's tests load by path). The autograder sets it per job.
+    readable_hidden: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     roles_to_drop: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -278,7 +281,8 @@ class Policy:
     def masks(self) -> list[str]:
         from seamlab.paths import HIDDEN_DIR, MUTANTS_DIR
 
-        paths = [HIDDEN_DIR, MUTANTS_DIR, *self.hidden_paths,
+        hidden = [p for p in sorted(HIDDEN_DIR.iterdir()) if p.name not in self.readable_hidden]
+        paths = [*hidden, MUTANTS_DIR, *self.hidden_paths,
                  Path("/run/postgresql"), Path("/var/run/postgresql"), Path("/run/redis"),
                  *map(Path, glob.glob(os.path.join(tempfile.gettempdir(), "seamlab-postgres-*"))),
                  Path(tempfile.gettempdir()) / "seamlab-uids"]
@@ -369,7 +373,10 @@ class ConfinedRun:
                     "MALLOC_ARENA_MAX": "2", "HOME": str(self.workdir)})
         env.pop("TEST_MAIL_URL", None)  # the plugin then runs a mail provider inside the child
 
+        stage = self.workdir / ".jail"
+        stage.mkdir(mode=0o700)
         config = {"uid": self.uid, "gid": self.uid, "netns_fd": namespace.fd,
+                  "expose": exposed(needed_paths()), "stage": str(stage),
                   "hide": self.policy.masks(), "limits": self.policy.limits.rlimits()}
         wrapped = [sys.executable, "-I", "-S", jail.__file__, json.dumps(config), "--", *argv]
         return wrapped, env, {"pass_fds": (namespace.fd,)}
@@ -402,6 +409,35 @@ class ConfinedRun:
         if count:
             self.policy.note(f"{count} process(es) your code left running were killed after the "
                              "run (background processes, or a fork bomb?).")
+
+
+def needed_paths() -> list[Path]:
+    """What the child must be able to read: the Python install, the venv, the import path."""
+    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
+    for entry in sys.path:
+        if entry and Path(entry).is_dir():
+            paths.add(Path(entry).resolve())
+    return sorted(paths)
+
+
+def _open_to_others(folder: Path) -> bool:
+    try:
+        return bool(os.stat(folder).st_mode & stat.S_IXOTH)
+    except OSError:
+        return False
+
+
+def exposed(paths: list[Path]) -> list[list]:
+    """``[[closed parent, [folders to reach inside it]], ...]`` for the jail's ``expose``."""
+    groups: dict[Path, set[Path]] = {}
+    for path in paths:
+        for ancestor in [*reversed(path.parents[:-1]), path]:
+            if not _open_to_others(ancestor):
+                inside = ancestor / path.relative_to(ancestor).parts[0] if path != ancestor else None
+                if inside is not None:
+                    groups.setdefault(ancestor, set()).add(inside)
+                break
+    return [[str(parent), sorted(map(str, inside))] for parent, inside in sorted(groups.items())]
 
 
 def _within(path: Path, folder: Path) -> bool:

@@ -56,9 +56,7 @@ def explain(expected: list[int], seen: list[int], limit: int, per_instant: int) 
 
 
 @pytest.mark.seam
-def test_paging_through_three_hundred_users_shows_each_exactly_once_in_order(
-    directory, seed_users
-):
+def test_paging_through_three_hundred_users_shows_each_exactly_once_in_order(directory, seed_users):
     expected = seed_users(300, per_instant=7)
 
     seen, _ = walk(directory, limit=25, expected_total=300)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 
 SUPPORT = Path(__file__).resolve().parent / "suite_support"
 SEEDS = (1301, 2602, 3903)
+MAINTENANCE = {"postgres", "template0", "template1"}
 WORKERS = 2
 PER_TEST_TIMEOUT = 20
 RUN_TIMEOUT = 30.0
@@ -69,17 +69,28 @@ class SuiteRun:
 class Suite:
     folder: Path
     runs: list[SuiteRun]
-    databases_before: set[str]
-    databases_after: set[str]
+    given_database: str
+    #: "database/schema" names that existed before the runs, and after them.
+    before: set[str]
+    after: set[str]
 
-    def used_databases(self) -> set[str]:
+    def used_namespaces(self) -> set[str]:
         return {name for run in self.runs for data in run.workers.values()
-                for name in data["databases"]}
+                for name in data["namespaces"]}
 
-    def leftovers(self, given_database: str) -> set[str]:
-        """Databases the suite used, that were not there before and still are."""
-        ignored = {given_database, "postgres", "template0", "template1"}
-        return (self.used_databases() & self.databases_after) - self.databases_before - ignored
+    def leftovers(self) -> list[str]:
+        """Databases and schemas the suite's workers used, that are new and still there."""
+        left = []
+        for namespace in sorted(self.used_namespaces()):
+            database, _, schema = namespace.partition("/")
+            if database in MAINTENANCE:
+                continue
+            if database != self.given_database:
+                if database not in self.before and database in self.after:
+                    left.append(f"database {database}")
+            elif namespace not in self.before and namespace in self.after:
+                left.append(f"schema {schema} in database {database}")
+        return sorted(set(left))
 
 
 @pytest.fixture(scope="session")
@@ -103,10 +114,15 @@ def _copy_suite(target: Path, folder: Path) -> None:
     (folder / "pytest.ini").write_text(SUITE_INI, encoding="utf-8")
 
 
-def _databases(settings) -> set[str]:
-    with psycopg.connect(settings.db_conninfo("postgres"), autocommit=True,
-                         connect_timeout=5) as connection:
-        return {name for (name,) in connection.execute("SELECT datname FROM pg_database")}
+def _namespaces(settings) -> set[str]:
+    """Every database on the server, and every "database/schema" in the given database."""
+    with psycopg.connect(settings.db_conninfo(), autocommit=True, connect_timeout=5) as connection:
+        databases = {name for (name,) in connection.execute("SELECT datname FROM pg_database")}
+        schemas = {
+            f"{settings.db_name}/{name}"
+            for (name,) in connection.execute("SELECT nspname FROM pg_namespace")
+        }
+    return databases | schemas
 
 
 def _run(folder: Path, seed: int, settings) -> SuiteRun:
@@ -120,7 +136,6 @@ def _run(folder: Path, seed: int, settings) -> SuiteRun:
         PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
         PROBE_SEED=str(seed),
         PROBE_DIR=str(probe_dir),
-        PROBE_TAG=f"seamlab13-{secrets.token_hex(4)}",
     )
     args = [
         sys.executable, "-m", "pytest", "-c", "pytest.ini", "--rootdir", str(folder), "-q",
@@ -158,23 +173,28 @@ def suite(target_dir, seamlab_settings, tmp_path_factory) -> Suite:
     """The learner's tests/ next to a pristine copy of the leaderboard, run once per seed."""
     folder = tmp_path_factory.mktemp("parallel-suite")
     _copy_suite(target_dir, folder)
-    before = _databases(seamlab_settings)
+    before = _namespaces(seamlab_settings)
     runs = [_run(folder, seed, seamlab_settings) for seed in SEEDS]
-    after = _databases(seamlab_settings)
-    suite = Suite(folder, runs, before, after)
-    # Only databases the learner's suite was seen using: never anybody else's.
-    _drop_leftovers(seamlab_settings, suite.leftovers(seamlab_settings.db_name))
+    after = _namespaces(seamlab_settings)
+    suite = Suite(folder, runs, seamlab_settings.db_name, before, after)
+    # Only what the learner's suite was seen using, and created: never anybody else's.
+    _drop_leftovers(seamlab_settings, suite.leftovers())
     return suite
 
 
-def _drop_leftovers(settings, names: set[str]) -> None:
+def _drop_leftovers(settings, leftovers: list[str]) -> None:
     from psycopg import sql
 
-    if not names:
-        return
-    with psycopg.connect(settings.db_conninfo("postgres"), autocommit=True,
-                         connect_timeout=5) as connection:
-        for name in names:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    for leftover in leftovers:
+        kind, name = leftover.split(" ")[:2]
+        statement = (
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            if kind == "database"
+            else sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
+        ).format(sql.Identifier(name))
+        conninfo = settings.db_conninfo("postgres" if kind == "database" else None)
+        try:
+            with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
+                connection.execute(statement)
+        except psycopg.Error:
+            pass  # the private database of the run is dropped by the grader anyway

@@ -4,8 +4,8 @@ Loaded in the xdist controller and in every worker. It
 
 - shuffles the collected tests with the seed in PROBE_SEED (the same order in every worker,
   as xdist requires);
-- tags every Postgres connection a worker opens with PGAPPNAME=<PROBE_TAG>-<worker>, and after
-  each test asks pg_stat_activity which databases that worker's connections are in;
+- notes, for every pooled SQLAlchemy connection a worker opens, its database and the schema its
+  unqualified table names land in (the first schema of its search_path);
 - records which Redis databases and keys each worker's redis-py clients touch, and every
   FLUSHDB / FLUSHALL;
 - writes one JSON file per process into PROBE_DIR: workers their observations, the controller
@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-_OBSERVER_APP = "seamlab13-observer"
 _KEYLESS = {
     "PING", "FLUSHDB", "FLUSHALL", "SCAN", "KEYS", "INFO", "SELECT", "CLIENT", "CONFIG",
     "DBSIZE", "HELLO", "AUTH", "ECHO", "TIME", "MULTI", "EXEC", "DISCARD", "UNWATCH", "SCRIPT",
@@ -30,8 +29,7 @@ _KEYLESS = {
 _MULTI_KEY = {"DEL", "UNLINK", "EXISTS", "MGET", "TOUCH", "WATCH"}
 _MAX_KEYS = 5000
 
-_state: dict = {"databases": set(), "redis": {}, "observer_error": None}
-_observer = None
+_state: dict = {"namespaces": set(), "redis": {}, "observer_error": None}
 _reports: list[dict] = []
 
 
@@ -50,47 +48,48 @@ def pytest_collection_modifyitems(session, config, items) -> None:
         random.Random(int(seed)).shuffle(items)
 
 
-# --- Postgres: which database each worker's connections are in ---------------------------------
+# --- Postgres: where each worker's tables are ---------------------------------------------------
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     if _is_controller(config):
         return
-    tag = os.environ.get("PROBE_TAG", "seamlab13")
-    os.environ["PGAPPNAME"] = f"{tag}-{_worker()}"
+    _watch_sqlalchemy()
     _patch_redis()
 
 
-def _observe_databases() -> None:
-    global _observer
-    if _state["observer_error"]:
-        return
+def _watch_sqlalchemy() -> None:
+    """On the first checkout of every pooled connection, note its database and the schema its
+    unqualified table names resolve to (the first schema of its search_path that exists)."""
     try:
-        import psycopg
+        import sqlalchemy
+        from sqlalchemy.pool import Pool
+    except ImportError:
+        return
 
-        from seamlab.config import Settings
+    def on_checkout(dbapi_connection, record, proxy) -> None:
+        if record.info.get("seamlab13_seen"):
+            return
+        record.info["seamlab13_seen"] = True
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT current_database(), (current_schemas(false))[1]")
+                database, schema = cursor.fetchone()
+            finally:
+                cursor.close()
+            if not getattr(dbapi_connection, "autocommit", False):
+                dbapi_connection.rollback()  # leave the connection as the pool handed it out
+            _state["namespaces"].add(f"{database}/{schema or '(no schema)'}")
+        except Exception as error:  # noqa: BLE001 - observing must never break the learner's run
+            _state["observer_error"] = f"{type(error).__name__}: {error}"
+            try:
+                dbapi_connection.rollback()
+            except Exception:  # noqa: BLE001, S110 - best effort
+                pass
 
-        if _observer is None or _observer.closed:
-            settings = Settings.from_env()
-            _observer = psycopg.connect(
-                settings.db_conninfo("postgres"),
-                autocommit=True,
-                connect_timeout=5,
-                application_name=_OBSERVER_APP,
-            )
-        rows = _observer.execute(
-            "SELECT DISTINCT datname FROM pg_stat_activity "
-            "WHERE application_name = %s AND datname IS NOT NULL",
-            (os.environ["PGAPPNAME"],),
-        ).fetchall()
-        _state["databases"].update(name for (name,) in rows)
-    except Exception as error:  # noqa: BLE001 - observing must never break the learner's run
-        _state["observer_error"] = f"{type(error).__name__}: {error}"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item):
-    yield
-    _observe_databases()
+    if not getattr(Pool, "_seamlab13_watched", False):
+        sqlalchemy.event.listen(Pool, "checkout", on_checkout)
+        Pool._seamlab13_watched = True
 
 
 # --- Redis: which databases and keys each worker touches ---------------------------------------
@@ -163,7 +162,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     if hasattr(session.config, "workerinput"):
         data = {
             "worker": _worker(),
-            "databases": sorted(_state["databases"]),
+            "namespaces": sorted(_state["namespaces"]),
             "observer_error": _state["observer_error"],
             "redis": {
                 where: {"keys": sorted(seen["keys"]), "flushdb": seen["flushdb"],
@@ -176,5 +175,3 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         data = {"exitstatus": int(exitstatus), "reports": _reports}
         name = "controller.json"
     Path(folder, name).write_text(json.dumps(data), encoding="utf-8")
-    if _observer is not None and not _observer.closed:
-        _observer.close()

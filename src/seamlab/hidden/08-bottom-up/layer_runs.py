@@ -1,0 +1,168 @@
+"""Run the learner's layer tests in a child pytest, next to the correct layers or a planted fault.
+
+The grader's hidden run is already a child process; this starts a grandchild for the learner's
+test files, with our fixtures as their conftest (never the learner's), no plugin autoload, the
+course's pytest.ini, the run's own database and mail provider, a per-test timeout and a
+wall-clock limit, in its own process group.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+from seamlab.grading.runner import INI_FILE
+
+HERE = Path(__file__).resolve().parent
+REFERENCE = HERE / "reference"
+FAULTS = HERE / "faults"
+FIXTURES = HERE / "layer_fixtures.py"
+LAYER_TESTS = {
+    "repository": "tests/test_repository_layer.py",
+    "service": "tests/test_service_layer.py",
+    "api": "tests/test_api_layer.py",
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str  # file stem, "<layer>_<what>"
+    layer: str
+    mutates: str
+    mistake: str
+    path: Path
+
+
+def faults() -> list[Fault]:
+    found = []
+    for path in sorted(FAULTS.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        mutates = text.splitlines()[0].split(":", 1)[1].strip()
+        mistake = (ast.get_docstring(ast.parse(text)) or "").strip().splitlines()[0]
+        found.append(Fault(path.stem, path.stem.split("_", 1)[0], mutates, mistake, path))
+    return found
+
+
+@dataclass
+class LayerRun:
+    label: str
+    returncode: int | None
+    output: str
+    passed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # test name -> first line of why
+
+    @property
+    def caught(self) -> bool:
+        return self.returncode in (1, 2) or bool(self.failed)
+
+    def describe(self) -> str:
+        if self.returncode is None:
+            return f"{self.label}: your tests did not finish in time"
+        if self.returncode == 5:
+            return f"{self.label}: pytest found no tests"
+        if self.returncode == 4:
+            return f"{self.label}: pytest could not run ({self.tail()})"
+        parts = [f"{len(self.passed)} passed"]
+        parts += [f"{name} failed ({why})" for name, why in self.failed.items()]
+        if self.returncode not in (0, 1):
+            parts.append(f"pytest exited with {self.returncode}: {self.tail()}")
+        return f"{self.label}: " + "; ".join(parts)
+
+    def tail(self) -> str:
+        return " | ".join(self.output.strip().splitlines()[-3:])[:400]
+
+
+def target_dir() -> Path:
+    return Path(os.environ.get("SEAMLAB_TARGET_DIR", ".")).resolve()
+
+
+def missing_layer_tests() -> list[str]:
+    return [name for name in LAYER_TESTS.values() if not (target_dir() / name).is_file()]
+
+
+def build(into: Path, fault: Fault | None = None) -> Path:
+    """The correct layers (one replaced by ``fault``), the learner's layer tests, our conftest."""
+    shutil.copytree(REFERENCE, into, ignore=shutil.ignore_patterns("__pycache__"))
+    if fault is not None:
+        shutil.copyfile(fault.path, into / fault.mutates)
+    (into / "tests").mkdir()
+    for name in LAYER_TESTS.values():
+        source = target_dir() / name
+        if source.is_file():
+            shutil.copyfile(source, into / name)
+    shutil.copyfile(FIXTURES, into / "conftest.py")
+    return into
+
+
+@dataclass
+class Started:
+    label: str
+    folder: Path
+    process: subprocess.Popen
+
+
+def start(
+    label: str, folder: Path, tests: list[str], service_env: dict[str, str], per_test: float = 10.0
+) -> Started:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SEAMLAB_", "TEST_"))
+    }
+    env.update(service_env)
+    env.update(
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", SEAMLAB_TARGET_DIR=str(folder), SEAMLAB_ISOLATED="1"
+    )
+    command = [
+        sys.executable, "-I", "-B", "-m", "pytest", *tests, "-q",
+        "-p", "no:cacheprovider", "-c", str(INI_FILE), "--rootdir", str(folder),
+        "--confcutdir", str(folder), "-p", "seamlab.pytest_plugin", "-p", "timeout",
+        "--timeout", f"{per_test:g}", "--junitxml", str(folder / "results.xml"),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    return Started(label, folder, process)
+
+
+def finish(started: Started, wall: float = 30.0) -> LayerRun:
+    process = started.process
+    try:
+        output, _ = process.communicate(timeout=wall)
+        returncode = process.returncode
+    except subprocess.TimeoutExpired:
+        returncode = None
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if returncode is None:
+        output, _ = process.communicate()
+    result = LayerRun(started.label, returncode, output.decode("utf-8", "replace"))
+    _read_junit(started.folder / "results.xml", result)
+    return result
+
+
+def _read_junit(path: Path, result: LayerRun) -> None:
+    try:
+        tree = ElementTree.parse(path)
+    except (OSError, ElementTree.ParseError):
+        return
+    for case in tree.iter("testcase"):
+        name = case.get("name", "?")
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is None:
+            if case.find("skipped") is None:
+                result.passed.append(name)
+            continue
+        message = (problem.get("message") or problem.text or "").strip().splitlines()
+        result.failed[name] = message[0][:300] if message else "no message"

@@ -1,0 +1,94 @@
+"""`seamlab release OUT`: the student bundle, ready to zip or push.
+
+It holds what a learner needs (course.toml, exercises/, notebooks/, the seamlab tool with its
+hidden tests unless ``--no-hidden``, the sample services, README, Makefile, pyproject, compose
+file) and never ``solutions/``. A marker file, ``.seamlab-release.toml``, says how it was made;
+``seamlab check`` reads it: without hidden tests it runs the learner's visible tests only and
+says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from seamlab.course import Course
+from seamlab.errors import SeamlabError
+
+MARKER = ".seamlab-release.toml"
+TOP_FILES = ("course.toml", "README.md", "Makefile", "pyproject.toml", "docker-compose.test.yml",
+             "LICENSE", ".gitignore")
+TOP_DIRS = ("exercises", "notebooks", "services", "src")
+#: For course authors, not learners.
+AUTHOR_ONLY_DOCS = ("AUTHORING.md",)
+_IGNORE = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints", "*.pyc", "*.egg-info",
+           ".seamlab", ".venv", ".git")
+
+
+@dataclass(frozen=True)
+class Release:
+    out: Path
+    hidden: bool
+    files: int
+
+
+def hidden_shipped(root: Path) -> bool:
+    """False only in a release made with --no-hidden (the marker says so)."""
+    marker = Path(root) / MARKER
+    if not marker.is_file():
+        return True
+    try:
+        return bool(tomllib.loads(marker.read_text(encoding="utf-8")).get("hidden", True))
+    except (OSError, tomllib.TOMLDecodeError):
+        return True
+
+
+def release(course: Course, out: Path, *, hidden: bool = True) -> Release:
+    root = course.root
+    out = Path(out).resolve()
+    if out == root or root in out.parents:
+        raise SeamlabError(f"{out} is inside the course folder. Fix: release to a folder "
+                           "outside it, for example ../seamlab-student.")
+    if out.exists() and any(out.iterdir()):
+        raise SeamlabError(f"{out} is not empty. Fix: name a new folder (or remove this one).")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in TOP_FILES:
+        if (root / name).is_file():
+            shutil.copy2(root / name, out / name)
+    for name in TOP_DIRS:
+        if (root / name).is_dir():
+            shutil.copytree(root / name, out / name, ignore=shutil.ignore_patterns(*_IGNORE),
+                            dirs_exist_ok=True)
+    docs = root / "docs"
+    if docs.is_dir():
+        shutil.copytree(docs, out / "docs",
+                        ignore=shutil.ignore_patterns(*_IGNORE, *AUTHOR_ONLY_DOCS))
+        if not any((out / "docs").iterdir()):
+            (out / "docs").rmdir()
+    package = out / "src" / "seamlab"
+    if not hidden:
+        _strip_hidden(course, package)
+    shutil.rmtree(out / "solutions", ignore_errors=True)  # never, even if src/ held a link
+    (out / MARKER).write_text(
+        "# Made by `seamlab release`: the student bundle of this course.\n"
+        f"hidden = {'true' if hidden else 'false'}\nsolutions = false\n", encoding="utf-8")
+    files = sum(1 for p in out.rglob("*") if p.is_file())
+    return Release(out=out, hidden=hidden, files=files)
+
+
+def _strip_hidden(course: Course, package: Path) -> None:
+    """Remove the hidden tests and planted faults; keep the fixtures of write-tests exercises
+    (their conftest.py), which the learner's own tests load."""
+    keep = {ex.slug for ex in course.exercises if ex.is_write_tests}
+    hidden = package / "hidden"
+    if hidden.is_dir():
+        for folder in hidden.iterdir():
+            if folder.name in keep and folder.is_dir():
+                for item in folder.iterdir():
+                    if item.name != "conftest.py":
+                        shutil.rmtree(item) if item.is_dir() else item.unlink()
+            elif folder.is_dir():
+                shutil.rmtree(folder)
+    shutil.rmtree(package / "mutants", ignore_errors=True)
