@@ -96,3 +96,17 @@ def test_an_empty_test_file_catches_no_planted_fault(exercise, tmp_path):
     caught = [m.name for m in run_against_mutants(exercise, target) if m.caught]
 
     assert caught == [], f"these faults are 'caught' without any test: {caught}"
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=slug)
+def test_reference_copies_in_the_hidden_folder_match_the_solution(exercise):
+    """Hidden tests that grade the learner's own tests keep copies of the correct modules (the
+    solutions are not shipped to learners); those copies must not drift from the solution."""
+    reference = exercise.hidden_dir / "reference"
+    if not reference.is_dir():
+        pytest.skip("no reference copies")
+    for copy in sorted(reference.glob("*.py")):
+        original = exercise.solution_folder / copy.name
+        assert original.is_file(), f"{copy} has no counterpart in {exercise.solution_folder}"
+        assert copy.read_text() == original.read_text(), (
+            f"{copy} differs from {original}: update the copy after changing the solution")
