@@ -16,7 +16,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
 
@@ -24,7 +23,7 @@ from seamlab import course as course_module
 from seamlab import isolation
 from seamlab.config import Settings
 from seamlab.instructor import autograde, netns, store
-from seamlab.instructor.sandbox import Limits, processes_of, UID_BASE, UID_COUNT
+from seamlab.instructor.sandbox import UID_BASE, UID_COUNT, Limits, processes_of
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).with_name("fixtures") / "hostile"

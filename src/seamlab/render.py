@@ -8,12 +8,12 @@ and the command that gives the next hint.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markup import escape
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -27,6 +27,60 @@ if TYPE_CHECKING:  # the grading engine is imported lazily by the commands
 SHOWN_FAILURES = 3
 STATUS_STYLE = {PASSED: "green", ATTEMPTED: "yellow"}
 STATUS_MARK = {PASSED: "✔ passed", ATTEMPTED: "✘ not yet"}
+#: How services are named to people (course.toml uses short ids).
+SERVICE_NAMES = {"postgres": "Postgres", "redis": "Redis", "rabbitmq": "RabbitMQ",
+                 "mail": "the mail provider"}
+#: Never wrap text narrower than this, however narrow the terminal.
+MIN_TEXT_WIDTH = 40
+
+
+def paragraph(console: Console, text: str, indent: int = 0, style: str | None = None) -> None:
+    """Print plain ``text`` wrapped to the console, every line indented by ``indent`` spaces.
+
+    Rich's own wrapping pads indented blocks with trailing spaces and starts continuation lines
+    at column 0; this wraps first, then prints each line as it is. A line that starts with
+    spaces or a list marker (``- ``) keeps that indent on its continuation lines, so a list
+    stays a list. Markup in ``text`` is not interpreted.
+    """
+    width = max(MIN_TEXT_WIDTH, console.width - indent)
+    for line in text.splitlines() or [""]:
+        own = len(line) - len(line.lstrip(" "))
+        marker = re.match(r"(?:[-*•]|\d+[.)]) ", line[own:])
+        hang = own + (len(marker.group(0)) if marker else 0)
+        wrapped = textwrap.wrap(
+            line.strip(), width=max(MIN_TEXT_WIDTH // 2, width - own),
+            subsequent_indent=" " * (hang - own), break_on_hyphens=False,
+        ) or [""]
+        for piece in wrapped:
+            out = Text(" " * (indent + own) + piece if piece else "")
+            if style:
+                out.stylize(style)
+            console.print(out, soft_wrap=True, highlight=False)
+
+
+def say(console: Console, markup: str = "") -> None:
+    """Print one line of console markup, wrapped without trailing spaces.
+
+    Leading spaces are an indent that continuation lines keep; ``\\n`` starts a new line.
+    """
+    for raw in markup.split("\n"):
+        indent = len(raw) - len(raw.lstrip(" "))
+        text = Text.from_markup(raw.lstrip(" "))
+        if not text.plain:
+            console.print(soft_wrap=True)
+            continue
+        width = max(MIN_TEXT_WIDTH, console.width - indent)
+        for line in text.wrap(console, width, overflow="fold"):
+            line.rstrip()
+            console.print(Text(" " * indent) + line, soft_wrap=True, highlight=False)
+
+
+def services_phrase(services: Iterable[str]) -> str:
+    """``["postgres", "mail"]`` -> ``"Postgres and the mail provider"``."""
+    names = [SERVICE_NAMES.get(name, name) for name in services]
+    if not names:
+        return "the real services"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def sentence(test_name: str) -> str:
@@ -56,6 +110,11 @@ def hint_nudge(exercise: Exercise, revealed: int) -> str:
 # --- grade results --------------------------------------------------------------------------
 
 
+def exercise_title(exercise: Exercise) -> str:
+    """The heading of a check: the verdict line below it names the seam."""
+    return f"[bold]{exercise.id} · {escape(exercise.title)}[/]"
+
+
 def grade_result(
     console: Console,
     exercise: Exercise,
@@ -64,66 +123,100 @@ def grade_result(
     hints_revealed: int,
     next_exercise: Exercise | None = None,
 ) -> None:
-    console.print(exercise_heading(exercise))
+    say(console, exercise_title(exercise))
     verdict = result.verdict
     if verdict == "passed":
         _passed(console, exercise, result, next_exercise)
         return
     if verdict == "infra_error":
-        console.print("[bold magenta]! Could not grade: a service is not ready.[/] This is not your code.")
-        console.print(f"  {escape(result.summary)}")
+        say(console, "[bold magenta]! Could not grade: a service is not ready.[/] This is not your code.")
+        paragraph(console, result.summary.strip(), indent=2)
         for test in _failing(result.tests):
             if test.message and test.message.strip() not in result.summary:
-                console.print(f"  {escape(test.first_line)}")
+                paragraph(console, test.first_line, indent=2)
                 break
         if "against you" not in result.summary:
-            console.print("  Nothing was recorded against you; check again once it is fixed.")
+            say(console, "  Nothing was recorded against you; check again once it is fixed.")
         return
 
     failing = _failing(result.tests)
     passing = sum(1 for t in result.tests if t.outcome == "passed")
-    if verdict == "failed":
-        console.print(f"[bold red]✘ The seam {escape(exercise.seam)} is still broken.[/]")
+    writes_tests = exercise.is_write_tests
+    if verdict == "failed" and writes_tests and result.mutants:
+        missed = sum(1 for m in result.mutants if not m.caught)
+        say(
+            console,
+            f"[bold red]✘ Your tests let {missed} of {len(result.mutants)} planted faults "
+            "through.[/] Each is a bug they would not have noticed:"
+        )
+    elif verdict == "failed" and writes_tests:
+        say(
+            console,
+            "[bold red]✘ Your tests fail on the correct system.[/] They must pass there before "
+            "they can catch a planted fault: the failure below is in your test, not in the code."
+        )
+    elif verdict == "failed":
+        say(console, f"[bold red]✘ The seam {escape(exercise.seam)} is still broken.[/]")
+    elif verdict == "learner_error" and writes_tests:
+        say(console, "[bold red]✘ Your tests raised an error on the correct system.[/] Fix the "
+                     "test itself first (the line is named below).")
     elif verdict == "learner_error":
-        console.print("[bold red]✘ Your code raised an error before the seam could be checked.[/]")
+        say(console, "[bold red]✘ Your code raised an error before the seam could be checked.[/]")
     elif verdict == "timed_out":
-        console.print(
+        say(
+            console,
             "[bold red]✘ A test ran out of time.[/] Something in the code waits for ever or "
             "loops: a missing commit, a lock, a loop without an exit?"
         )
     else:
-        console.print(f"[bold red]✘ {escape(verdict)}[/]")
-    if result.summary and not result.tests:  # otherwise the tests below say it better
-        console.print(Padding(Text(result.summary.strip(), style="dim"), (0, 0, 0, 2), expand=False))
+        say(console, f"[bold red]✘ {escape(verdict)}[/]")
+    if result.summary and not result.tests and not result.mutants:
+        paragraph(console, result.summary.strip(), indent=2, style="dim")
 
     for test in failing[:SHOWN_FAILURES]:
         _failure(console, test)
     if len(failing) > SHOWN_FAILURES:
-        console.print(f"  … and {len(failing) - SHOWN_FAILURES} more failing test(s).")
+        say(console, f"  … and {len(failing) - SHOWN_FAILURES} more failing test(s).")
     if result.mutants:
         _mutants(console, result)
-    if result.tests:
-        console.print(f"  {passing} of {len(result.tests)} hidden tests pass.")
-    console.print()
-    console.print(hint_nudge(exercise, hints_revealed))
+    if result.tests and writes_tests:
+        say(
+            console,
+            f"  {passing} of {len(result.tests)} of your tests pass on the correct system."
+        )
+    elif result.tests:
+        say(console, f"  {passing} of {len(result.tests)} hidden tests pass.")
+    say(console)
+    say(console, hint_nudge(exercise, hints_revealed))
 
 
 def _passed(console: Console, exercise: Exercise, result: GradeResult, nxt: Exercise | None) -> None:
-    services = ", ".join(exercise.services) or "the real services"
+    services = escape(services_phrase(exercise.services))
     count = len(result.tests)
-    console.print(
-        f"[bold green]✔ Passed.[/] {count} hidden test{'s' if count != 1 else ''} against real "
-        f"{escape(services)} in {result.duration:.1f} s. Score {result.score}/{result.max_score}."
-    )
-    if result.mutants:
-        _mutants(console, result)
-    console.print(
+    tests = f"test{'s' if count != 1 else ''}"
+    score = f"Score {result.score}/{result.max_score}."
+    if exercise.is_write_tests:
+        faults = len(result.mutants)
+        say(
+            console,
+            f"[bold green]✔ Passed.[/] Your {count} {tests} pass on the correct system and catch "
+            f"all {faults} planted fault{'s' if faults != 1 else ''}, against real {services} "
+            f"({result.duration:.1f} s). {score}"
+        )
+    else:
+        say(
+            console,
+            f"[bold green]✔ Passed.[/] The seam {escape(exercise.seam)} holds: {count} hidden "
+            f"{tests} against real {services} in {result.duration:.1f} s. {score}"
+        )
+    say(
+        console,
         f"  Compare with the reference: [bold cyan]seamlab solution {exercise.id}[/]"
     )
     if nxt is not None:
-        console.print(f"  Next: [bold]{nxt.id} · {escape(nxt.title)}[/]  ([cyan]seamlab check {nxt.id}[/])")
+        say(console, f"  Next: [bold]{nxt.id} · {escape(nxt.title)}[/]  ([cyan]seamlab check {nxt.id}[/])")
     else:
-        console.print("  That was the last exercise not yet passed. Well done.")
+        say(console, "  That was the last exercise not yet passed. Well done.")
 
 
 def _failing(tests: Iterable[TestOutcome]) -> list[TestOutcome]:
@@ -132,64 +225,94 @@ def _failing(tests: Iterable[TestOutcome]) -> list[TestOutcome]:
     return sorted(bad, key=lambda t: (not t.seam, t.outcome == "infra"))
 
 
+#: At most this many lines of one test's message (after wrapping, the screen shows more).
+SHOWN_MESSAGE_LINES = 8
+
+
 def _failure(console: Console, test: TestOutcome) -> None:
     label = {"error": "error in your code", "timeout": "timed out", "infra": "service trouble"}
     kind = label.get(test.outcome)
     mark = "[bold red]✘[/]"
     suffix = f" [dim]({kind})[/]" if kind else ""
-    console.print(f"\n  {mark} [bold]{escape(sentence(test.name))}[/]{suffix}")
+    say(console, f"\n  {mark} [bold]{escape(sentence(test.name))}[/]{suffix}")
     lines = readable_lines(test.message)
     if lines:
-        for line in lines[:6]:
-            console.print(Padding(Text(line), (0, 0, 0, 6), expand=False))
-        if len(lines) > 6:
-            console.print("      [dim]…[/]")
+        paragraph(console, "\n".join(lines[:SHOWN_MESSAGE_LINES]), indent=6)
+        if len(lines) > SHOWN_MESSAGE_LINES:
+            say(console, "      [dim]…[/]")
     if test.location:
-        console.print(f"      at [bold]{escape(test.location)}[/]")
+        say(console, f"      at [bold]{escape(test.location)}[/]")
 
 
 def _mutants(console: Console, result: GradeResult) -> None:
-    caught = sum(1 for m in result.mutants if m.caught)
-    console.print(f"  Your tests caught {caught} of {len(result.mutants)} planted faults.")
+    """The planted faults the learner's tests let through (the verdict line gives the count)."""
     for mutant in result.mutants:
         if not mutant.caught:
-            console.print(f"    [yellow]missed:[/] {escape(mutant.description or mutant.name)}")
+            paragraph(console, f"- {mutant.description or mutant.name}", indent=4)
 
 
 def readable_lines(message: str) -> list[str]:
-    """The message without pytest's ``assert x == y`` introspection when a sentence explains it."""
-    lines = [line for line in message.strip().splitlines() if line.strip()]
-    explained = lines and not lines[0].lstrip().startswith("assert ")
-    if explained:
-        lines = [line for line in lines if not re.match(r"^\s*(assert |\+ )", line)]
+    """The message without pytest's introspection when a sentence already explains it.
+
+    pytest appends ``assert <expression>`` and its diff (``Right contains one more item``,
+    ``Use -v to get more diff``, ``+ where ...``) after the test's own message: everything from
+    that first ``assert`` line on is for the author, not the learner. A bare ``assert x == y``
+    (no message) is kept as it is, since it is all there is.
+    """
+    lines = [line.rstrip() for line in message.strip().splitlines() if line.strip()]
+    if not lines or lines[0].lstrip().startswith("assert "):
+        return lines
+    for index, line in enumerate(lines):
+        if re.match(r"^assert ", line):
+            return lines[:index]
     return lines
 
 
 # --- list and overview ----------------------------------------------------------------------
 
 
-def exercise_table(course: Course, progress: Progress, current: Exercise | None) -> Table:
-    table = Table(title=escape(course.title), title_justify="left", show_lines=False)
-    table.add_column("ch", style="dim", no_wrap=True)
-    table.add_column("exercise", no_wrap=True)
-    table.add_column("seam")
-    table.add_column("status", no_wrap=True)
-    table.add_column("points", justify="right", no_wrap=True)
-    for exercise in course.exercises:
-        entry = progress.of(exercise.slug)
-        status = entry.status
-        text = STATUS_MARK.get(status, "· not started")
-        style = STATUS_STYLE.get(status, "dim")
-        pointer = "→ " if current is not None and exercise.slug == current.slug else "  "
-        points = f"{_score(entry.best_score, exercise.points, entry.max_score)}/{exercise.points}"
-        table.add_row(
-            exercise.chapter,
-            f"{pointer}{exercise.id} {escape(exercise.title)}",
-            escape(exercise.seam),
-            f"[{style}]{text}[/]",
-            points,
-        )
-    return table
+#: Below this many columns the exercise list leaves out the seam column (it would wrap to mush).
+SEAM_COLUMN_FROM_WIDTH = 110
+
+
+class ExerciseTable:
+    """The exercise list: the course title, then one row per exercise.
+
+    A renderable rather than a ``Table``, so that it can choose its columns for the terminal it
+    is printed on: the seam column only when there is room for it.
+    """
+
+    def __init__(self, course: Course, progress: Progress, current: Exercise | None) -> None:
+        self.course, self.progress, self.current = course, progress, current
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text(self.course.title, style="bold")
+        yield self.table(with_seam=options.max_width >= SEAM_COLUMN_FROM_WIDTH)
+
+    def table(self, *, with_seam: bool = True) -> Table:
+        table = Table(show_lines=False)
+        table.add_column("ch", style="dim", no_wrap=True, min_width=2)
+        table.add_column("exercise", min_width=24, ratio=3)
+        if with_seam:
+            table.add_column("seam", min_width=16, ratio=2)
+        table.add_column("status", no_wrap=True, min_width=len("· not started"))
+        table.add_column("points", justify="right", no_wrap=True, min_width=len("10/10"))
+        for exercise in self.course.exercises:
+            entry = self.progress.of(exercise.slug)
+            text = STATUS_MARK.get(entry.status, "· not started")
+            style = STATUS_STYLE.get(entry.status, "dim")
+            here = self.current is not None and exercise.slug == self.current.slug
+            points = f"{_score(entry.best_score, exercise.points, entry.max_score)}/{exercise.points}"
+            cells = [exercise.chapter, f"{'→ ' if here else '  '}{exercise.id} {escape(exercise.title)}"]
+            if with_seam:
+                cells.append(escape(exercise.seam))
+            cells += [f"[{style}]{text}[/]", points]
+            table.add_row(*cells)
+        return table
+
+
+def exercise_table(course: Course, progress: Progress, current: Exercise | None) -> ExerciseTable:
+    return ExerciseTable(course, progress, current)
 
 
 def overview(console: Console, course: Course, progress: Progress, current: Exercise | None) -> None:
@@ -199,23 +322,24 @@ def overview(console: Console, course: Course, progress: Progress, current: Exer
         for e in course.exercises
     )
     done = sum(1 for e in course.exercises if progress.passed(e.slug))
-    console.print(f"[bold]{escape(course.title)}[/]")
-    console.print(
+    say(console, f"[bold]{escape(course.title)}[/]")
+    say(
+        console,
         f"{done} of {len(course.exercises)} exercises passed, {earned} of {total} points."
     )
     if not course.exercises:
-        console.print("This course has no exercises yet.")
+        say(console, "This course has no exercises yet.")
         return
     if current is None:
-        console.print("[green]Every exercise passes.[/] `seamlab list` shows them all.")
+        say(console, "[green]Every exercise passes.[/] `seamlab list` shows them all.")
         return
     chapter = course.chapter(current.chapter)
-    console.print()
-    console.print(f"Next: {exercise_heading(current)}")
-    console.print(f"  Read   exercises/{current.slug}/README.md  (chapter {chapter.id}: {escape(chapter.title)})")
-    console.print(f"  Check  [bold cyan]seamlab check {current.id}[/]   or re-check on save: [cyan]seamlab watch[/]")
+    say(console)
+    say(console, f"Next: {exercise_heading(current)}")
+    say(console, f"  Read   exercises/{current.slug}/README.md  (chapter {chapter.id}: {escape(chapter.title)})")
+    say(console, f"  Check  [bold cyan]seamlab check {current.id}[/]   or re-check on save: [cyan]seamlab watch[/]")
     revealed = progress.of(current.slug).hints_revealed
-    console.print(f"  {hint_nudge(current, revealed)}")
+    say(console, f"  {hint_nudge(current, revealed)}")
 
 
 def _score(best: float, points: int, max_score: float) -> int:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from seamlab.config import Settings
@@ -32,8 +32,8 @@ from seamlab.grading.results import GradeResult
 from seamlab.instructor import store
 from seamlab.instructor.sandbox import Limits
 from seamlab.instructor.submissions import (
-    SubmissionError,
     Submission,
+    SubmissionError,
     discover,
     materialize,
 )
@@ -156,7 +156,7 @@ def grade_job(job: Job) -> dict:
 
     exercise = _worker["course"].exercise(job.exercise)
     options: Options = _worker["options"]
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     if job.folder is None:
         why = job.problem or f"there is no folder {job.exercise}/ in this submission"
         result = GradeResult(exercise=job.exercise, target="", verdict="learner_error",
@@ -257,5 +257,5 @@ def _record_of(future, job: Job, course: Course) -> store.Record:
                              f"you): the grading worker failed ({type(error).__name__}: "
                              f"{error}).",
                              max_score=course.exercise(job.exercise).points)
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         return store.Record(job.learner, job.exercise, result, job.digest, [], now)

@@ -23,7 +23,6 @@ import fcntl
 import os
 import socket
 import struct
-import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -263,9 +262,3 @@ def postgres_gate(user: str, database: str, refused: list[str]) -> Gate:
 def _pg_error(message: str) -> bytes:
     fields = b"SFATAL\0VFATAL\0C42501\0M" + message.encode() + b"\0\0"
     return b"E" + struct.pack("!i", len(fields) + 4) + fields
-
-
-def run_inside(namespace: Namespace, argv: list[str]) -> subprocess.CompletedProcess:
-    """Run a command inside the namespace (for tests and diagnostics)."""
-    return subprocess.run(["nsenter", f"--net=/proc/self/fd/{namespace.fd}", *argv],
-                          pass_fds=(namespace.fd,), capture_output=True, text=True, timeout=30)

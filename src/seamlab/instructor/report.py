@@ -41,12 +41,12 @@ def _color(fraction: float) -> str:
 
 
 def html(book: Gradebook) -> str:
-    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+    parts = [(f"<!doctype html><html lang=en><head><meta charset=utf-8>"
              f"<title>{escape(book.course.title)}: autograde report</title>"
-             f"<style>{_CSS}</style></head><body>",
+             f"<style>{_CSS}</style></head><body>"),
              f"<h1>{escape(book.course.title)}</h1>",
-             f"<div class=sub>Autograde report: {len(book.learners)} learners, "
-             f"{len(book.exercises)} exercises, {book.max_total} points.</div>",
+             (f"<div class=sub>Autograde report: {len(book.learners)} learners, "
+             f"{len(book.exercises)} exercises, {book.max_total} points.</div>"),
              _stats(book), "<h2>Learners × exercises</h2>", _legend(), _heatmap(book),
              "<h2>Faults most often missed</h2>", _missed(book),
              "<h2>Score distribution</h2>", _histogram(book), "</body></html>"]

@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlsplit
 
 from seamlab.config import Settings
@@ -305,7 +306,7 @@ class ConfinedRun:
         self.uid = -1
         self._relays: list[netns.Relay] = []
 
-    def __enter__(self) -> ConfinedRun:
+    def __enter__(self) -> Self:
         self.uid = self._stack.enter_context(self.policy.uids.lease())
         self._stack.callback(self._kill_leftovers)
         return self

@@ -71,7 +71,8 @@ class Topology:
     channel: pika.adapters.blocking_connection.BlockingChannel
 
     def get(self, timeout: float = 3.0, what: str = "a message in the queue"):
-        """The next message in the queue as (body, properties), acknowledged; polls with a deadline."""
+        """The next message in the queue as (body, properties), acknowledged; polls until a
+        deadline."""
 
         def one():
             method, properties, body = self.channel.basic_get(self.queue, auto_ack=True)

@@ -157,7 +157,11 @@ def patience_problem(interval: float | None, retries: Any, start_period: float |
                      where: str) -> str | None:
     interval_s = DOCKER_INTERVAL_S if interval is None else interval
     if interval_s > MAX_INTERVAL_S:
-        shown = "not set, so Docker's default of 30 s applies" if interval is None else f"{interval_s:g} s"
+        shown = (
+            "not set, so Docker's default of 30 s applies"
+            if interval is None
+            else f"{interval_s:g} s"
+        )
         return (
             f"{where}: the check interval is {shown}; the first check only runs after one "
             f"interval, so every run idles that long. Check every second or two"

@@ -31,7 +31,11 @@ class Job:
         self.spec = spec
         steps = spec.get("steps") or []
         self.pytest_step = next(
-            (step for step in steps if isinstance(step, dict) and "pytest" in str(step.get("run", ""))),
+            (
+                step
+                for step in steps
+                if isinstance(step, dict) and "pytest" in str(step.get("run", ""))
+            ),
             None,
         )
         self.env = {
@@ -146,13 +150,14 @@ def _mapped_port_expression(value: str, service: str, container_port: int) -> bo
 def test_the_job_reaches_its_services_the_way_it_runs(job):
     problems = []
     targets = []
-    for kind, host_var, port_of in (
-        ("postgres", "TEST_DB_HOST", lambda env: (env.get("TEST_DB_HOST"), env.get("TEST_DB_PORT"))),
-        ("redis", "TEST_REDIS_URL", lambda env: url_host_port(env["TEST_REDIS_URL"], 6379)
-            if env.get("TEST_REDIS_URL") else (None, None)),
-    ):
+    for kind in ("postgres", "redis"):
         names = job.of_kind(kind)
-        host, port = port_of(job.env)
+        if kind == "postgres":
+            host, port = job.env.get("TEST_DB_HOST"), job.env.get("TEST_DB_PORT")
+        elif job.env.get("TEST_REDIS_URL"):
+            host, port = url_host_port(job.env["TEST_REDIS_URL"], 6379)
+        else:
+            host, port = None, None
         if not names or host is None:
             continue  # reported by the other tests
         targets.append((kind, names, host, None if port is None else str(port)))
@@ -196,7 +201,9 @@ def test_the_job_reaches_its_services_the_way_it_runs(job):
                     f"({container[kind]} is not in its `ports:`): from the runner, a service "
                     f"container is reachable only through a mapped port"
                 )
-            elif not by_expression and (port is None or not port.isdigit() or int(port) not in mapped):
+            elif not by_expression and (
+                port is None or not port.isdigit() or int(port) not in mapped
+            ):
                 shown = ", ".join(str(p) if p else "a random port" for p in sorted(mapped, key=str))
                 problems.append(
                     f"{label} is reached at localhost:{port}, but the service maps container port "

@@ -15,7 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-SUPPORT = Path(__file__).resolve().parent / "suite_support"
+HERE = Path(__file__).resolve().parent
+SUPPORT = HERE / "suite_support"
+#: The leaderboard code the learner's tests run against (copies of the solution's modules).
+REFERENCE = HERE / "reference"
 SEEDS = (1301, 2602, 3903)
 MAINTENANCE = {"postgres", "template0", "template1"}
 WORKERS = 2
@@ -107,7 +110,7 @@ def _copy_suite(target: Path, folder: Path) -> None:
             pytrace=False,
         )
     shutil.copytree(tests, folder / "tests", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for module in (SUPPORT / "app").glob("*.py"):
+    for module in REFERENCE.glob("*.py"):
         shutil.copy(module, folder / module.name)
     shutil.copy(SUPPORT / "parallel_probe_plugin.py", folder / "parallel_probe_plugin.py")
     (folder / "conftest.py").write_text("", encoding="utf-8")

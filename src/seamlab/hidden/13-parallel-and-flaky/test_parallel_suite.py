@@ -3,8 +3,8 @@ without reruns and without fixed sleeps.
 
 The suite (the learner's tests/ next to a pristine copy of the leaderboard code) is run three
 times, each time shuffled with another seed, over two xdist workers. While it runs, a small
-plugin watches which Postgres databases and which Redis keys each worker uses, so sharing is
-caught even in a run where the timing happened to be lucky. The learner's files are also read
+plugin watches where each worker keeps its tables (database and schema) and which Redis keys it
+uses, so sharing is caught even in a run where the timing happened to be lucky. The learner's files are also read
 with `ast` for rerun markers and sleeps.
 """
 

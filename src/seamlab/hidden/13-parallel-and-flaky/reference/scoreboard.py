@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 import sqlalchemy as sa
+
 from leaderboard_cache import LeaderboardCache
 from scores_repo import best_scores, record_score
 

@@ -18,7 +18,7 @@ scores = sa.Table(
         "recorded_at",
         sa.DateTime(timezone=True),
         nullable=False,
-        default=lambda: dt.datetime.now(dt.UTC),
+        default=lambda: dt.datetime.now(dt.timezone.utc),
     ),
 )
 
