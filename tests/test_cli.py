@@ -148,6 +148,18 @@ def test_reset_restores_a_deleted_exercise_folder(course_copy):
     assert (course_copy / "exercises" / SLUG / "tests" / "test_validation.py").is_file()
 
 
+def test_reset_keeps_files_in_dot_folders_of_an_exercise(course_copy):
+    folder = course_copy / "exercises" / SLUG
+    workflow = folder / ".github" / "workflows" / "tests.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("name: starter\n")
+    seamlab("list")  # the starter copy now includes .github/
+    workflow.write_text("name: my edit\n")
+
+    assert seamlab("reset", "01").exit_code == 0
+    assert workflow.read_text() == "name: starter\n"
+
+
 def test_the_solution_stays_closed_until_the_exercise_passes(course_copy):
     result = seamlab("solution", "01")
 

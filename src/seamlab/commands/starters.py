@@ -106,7 +106,8 @@ def tree_files(folder: Path) -> dict[str, Path]:
 
 
 def _ignored(rel: Path) -> bool:
-    return any(part.startswith(".") or part == "__pycache__" for part in rel.parts) or rel.suffix == ".pyc"
+    # Dot-folders can be part of an exercise (12 ships .github/workflows/): skip only caches.
+    return any(part in IGNORED for part in rel.parts) or rel.suffix == ".pyc"
 
 
 def _copy_tree(source: Path, target: Path) -> None:

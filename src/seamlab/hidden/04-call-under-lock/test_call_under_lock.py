@@ -257,11 +257,13 @@ def test_a_signup_answers_within_three_seconds_when_the_provider_hangs(
             status, text = None, f"no answer ({type(error).__name__})"
     took = time.monotonic() - started
 
+    answered = f"answered {status}" if status is not None else "got no answer"
     assert took < ANSWER_BUDGET, (
         f"The mail provider stopped answering (it would have replied after "
-        f"{HUNG_PROVIDER_DELAY:.1f} s). The signup for {person['email']} answered "
-        f"{status} after {took:.1f} s; a person waiting on the signup page should get an answer "
-        f"within {ANSWER_BUDGET:.0f} s (503, try again), however long the provider takes."
+        f"{HUNG_PROVIDER_DELAY:.1f} s). The signup for {person['email']} {answered} "
+        f"after {took:.1f} s; a person waiting on the signup page should get an answer "
+        f"within {ANSWER_BUDGET:.0f} s (503, try again), however long the provider takes: "
+        "look at how long the signup is prepared to wait for the provider."
     )
     assert status == 503, (
         f"When the welcome email cannot be sent in time the signup should answer 503 (nothing "

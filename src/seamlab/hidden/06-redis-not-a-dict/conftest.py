@@ -39,8 +39,20 @@ def redis_contents(redis_client):
         for key in sorted(redis_client.scan_iter(count=100)):
             value = redis_client.get(key)
             ttl_ms = redis_client.pttl(key)
-            expiry = "no expiry" if ttl_ms == -1 else f"expires in {ttl_ms / 1000:.1f} s"
+            expiry = "no expiry" if ttl_ms == -1 else f"expires in {_duration(ttl_ms)}"
             lines.append(f"  {key.decode()!r} = {value!r} ({expiry})")
         return "\n".join(lines) if lines else "  (no keys at all)"
 
     return describe
+
+
+def _duration(ms: int) -> str:
+    """A time to live as a person reads it: '0.9 s', '1,000 s (about 17 minutes)'."""
+    seconds = ms / 1000
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    unit, size = next(
+        (unit, size) for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60))
+        if seconds >= 2 * size
+    )
+    return f"{seconds:,.0f} s (about {seconds / size:,.0f} {unit})"

@@ -31,7 +31,7 @@ def test_a_session_expires_when_its_time_to_live_is_over(make_cache, redis_clien
     token = cache.start("ada")
     assert cache.is_valid("ada", token), (
         "A session started with ttl_ms=1000 was not valid even right after start(); fix the "
-        f"round trip first (test_a_new_session_token_is_valid_for_its_user). Redis holds:\n"
+        f"round trip first (the check 'A new session token is valid for its user'). Redis holds:\n"
         f"{redis_contents()}"
     )
     for key in redis_client.scan_iter(count=100):
