@@ -99,9 +99,10 @@ print("tests that never ran:", 3 - len(run.outcomes))
 # and it breaks every suite whose tests share state. Two workers, one database: tests that
 # create the same table, or count rows, collide.
 #
-# **Predict, then run.** The same four tests, on two workers, first with every worker on
-# **one shared** database, then with the course plugin's default: a **private database per
-# worker**, cloned from a template.
+# **Predict, then run.** The suite below creates the table it needs once per session and,
+# like many suites, never drops it. First two sessions one after the other on **one shared**
+# database (what two workers or two CI jobs do), then two workers with the course plugin's
+# default: a **private database per worker**, cloned from a template.
 
 # %%
 PARALLEL = '''
@@ -122,31 +123,32 @@ def test_a_message_can_be_stored(db_session, n):
     assert db_session.execute(text("SELECT count(*) FROM inbox")).scalar() == 1
 '''
 box = lab.sandbox()
-shared_env = {"SEAMLAB_ISOLATED": "1", **box.settings.to_env()}  # every worker on one database
-for label, env in (("one shared database", shared_env), ("a database per worker", {})):
-    run = lab.run_pytest(
-        {"test_inbox.py": PARALLEL},
-        args=["-n", "2"],
-        plugins=["seamlab.pytest_plugin", "xdist.plugin"],
-        env=env,
-        show=False,
-    )
-    print(f"{label:<22} -> all 4 passed: {run.count('passed') == 4}")
-    collided = any(
-        "DuplicateTable" in o.message or "UniqueViolation" in o.message for o in run.outcomes
-    )
-    print(f"{'':<25} a worker's setup hit the other worker's table: {collided}")
+shared_env = {"SEAMLAB_ISOLATED": "1", **box.settings.to_env()}  # use this one database as is
+for attempt in ("first", "second"):
+    run = lab.run_pytest({"test_inbox.py": PARALLEL}, env=shared_env, show=False)
+    reason = " (the table is already there)" if "DuplicateTable" in run.output else ""
+    print(f"{attempt} session on one shared database -> all 4 passed: {run.passed}{reason}")
 with box.connect() as conn:
-    conn.execute("DROP TABLE IF EXISTS inbox")  # the shared run's leftover
+    conn.execute("DROP TABLE IF EXISTS inbox")  # the shared runs' leftover
+
+run = lab.run_pytest(
+    {"test_inbox.py": PARALLEL},
+    args=["-n", "2"],
+    plugins=["seamlab.pytest_plugin", "xdist.plugin"],
+    show=False,
+)
+print(f"-n 2, a database per worker           -> all 4 passed: {run.passed}")
 
 # %% [markdown]
-# With a shared database, whichever worker starts second finds the first one's table and
-# its tests error out; in a bigger suite the symptoms would change with timing and test
-# order, which is what makes such failures maddening. With a database per worker the same
-# tests pass every time. The course's pytest plugin does this for you: each pytest
-# session, and so each xdist worker, leases its own database and Redis db and drops them at
-# the end. Without such a plugin, give each worker its own names (xdist sets
-# `PYTEST_XDIST_WORKER` to `gw0`, `gw1`, ...) or run integration tests serially.
+# On one shared database, the second session finds the first one's table and every test
+# errors. Two xdist workers, two CI jobs on one database server, or today's run after
+# yesterday's crashed one: all are "second sessions". With parallel workers it is worse,
+# because who comes second changes with timing, so the failure moves around. With a database
+# per worker the same tests pass every time. The course's pytest plugin does this for you:
+# each pytest session, and so each xdist worker, leases its own database (cloned from a
+# template) and Redis db and drops them at the end. Without such a plugin, give each worker
+# its own names (xdist sets `PYTEST_XDIST_WORKER` to `gw0`, `gw1`, ...) or run integration
+# tests serially.
 #
 # ## Flaky tests: reruns are debt
 #
@@ -221,7 +223,7 @@ print(f"with 2 reruns, the suite goes red only {rate ** 3:.1%} of the time; the 
 # - `--timeout` on every test; `-x` locally, the full report in CI.
 # - `-n auto` only with per-worker isolation (private database and Redis db per worker).
 # - No retries as a fix; each flaky test gets a cause.
-# - The notebooks too: `pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg`
+# - The notebooks too: `pytest -p nbval --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg`
 #   (see the course README for the exact command).
 
 # %% [markdown]

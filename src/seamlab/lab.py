@@ -27,10 +27,10 @@ import textwrap
 import time
 import warnings
 import xml.etree.ElementTree as ET
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from seamlab.config import Settings
 
@@ -127,6 +127,7 @@ class Sandbox:
 
 
 _SANDBOX: Sandbox | None = None
+SANDBOX_PREFIX = "seamlab_nb"
 
 
 def sandbox(services: Sequence[str] = ("postgres", "redis"), timeout: float = 15.0) -> Sandbox:
@@ -134,17 +135,21 @@ def sandbox(services: Sequence[str] = ("postgres", "redis"), timeout: float = 15
 
     The database is cloned from the course template (``seamlab.isolation``); the Redis db is a
     leased index, flushed before and after. Both go away at kernel exit; a kernel that was
-    killed leaves a database named after its pid, which ``drop_stale_databases`` removes later.
+    killed leaves a database named after its pid, which the next sandbox (in any notebook)
+    drops, and a Redis lease that is reclaimed once its pid is gone.
     """
     global _SANDBOX
     if _SANDBOX is not None:
         return _SANDBOX
-    from seamlab.isolation import private_database, private_redis_db
+    from seamlab.isolation import drop_stale_databases, private_database, private_redis_db
 
     settings = ready(services, timeout=timeout, quiet=True)
+    # Kernels are often killed rather than asked to exit (nbval, "Restart kernel"), so atexit
+    # does not always run: sweep up databases of notebook kernels that are gone.
+    drop_stale_databases(settings, SANDBOX_PREFIX)
     stack = ExitStack()
     try:
-        database = stack.enter_context(private_database(settings, prefix="seamlab_nb"))
+        database = stack.enter_context(private_database(settings, prefix=SANDBOX_PREFIX))
         redis_db = stack.enter_context(private_redis_db(settings))
     except BaseException:
         stack.close()
@@ -163,10 +168,8 @@ def _close_sandbox() -> None:
     global _SANDBOX
     if _SANDBOX is not None:
         box, _SANDBOX = _SANDBOX, None
-        try:
+        with suppress(Exception):  # at exit a service may already be gone
             box.close()
-        except Exception:  # noqa: BLE001 - at exit a service may already be gone
-            pass
 
 
 # --- servers in the kernel --------------------------------------------------------------------
@@ -202,10 +205,8 @@ def _keep(server):
 
 def _stop_servers() -> None:
     while _SERVERS:
-        try:
+        with suppress(Exception):  # stopping at exit is best effort
             _SERVERS.pop().stop()
-        except Exception:  # noqa: BLE001 - stopping at exit is best effort
-            pass
 
 
 def show_logs(*names: str, level: int = logging.INFO) -> None:
@@ -335,6 +336,7 @@ def run_pytest(
             capture_output=True,
             text=True,
             timeout=timeout,
+            check=False,  # failing tests are a result here, not an error
         )
         outcomes = _read_junit(report) if report.exists() else []
     run = PytestRun(outcomes, completed.returncode, completed.stdout + completed.stderr)

