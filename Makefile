@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.seamlab-installed
 # Our own tests run in two xdist workers; each pytest worker gets its own database and Redis db.
 PYTEST_WORKERS ?= 2
-NBVAL_FLAGS := -p nbval --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env -p no:xdist
+NBVAL_FLAGS := -p nbval --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env -p no:xdist --timeout=300
 
 .PHONY: start test up down lint install notebooks-test unit-test help
 
