@@ -24,10 +24,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall whenever pyproject.toml changes. uv when it can be had (~3 s), pip otherwise (~45 s).
+# Bytecode is compiled at install: grading children run with -B and would otherwise recompile
+# FastAPI, SQLAlchemy and pytest on every run.
 $(STAMP): pyproject.toml | $(BIN)/python
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1 || true
 	@if [ -x $(BIN)/uv ]; then \
-		$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'; \
+		$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'; \
 	else \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'; \
 	fi

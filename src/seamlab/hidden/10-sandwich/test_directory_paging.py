@@ -39,18 +39,28 @@ def sample(ids: list[int]) -> str:
 
 
 def explain(expected: list[int], seen: list[int], limit: int, per_instant: int) -> str:
-    missing = [i for i in expected if i not in set(seen)]
+    shown = set(seen)
+    missing = [i for i in expected if i not in shown]
     twice = sorted(i for i, n in Counter(seen).items() if n > 1)
+    instants = (
+        f"all {len(expected)} created at the same instant (one transaction)"
+        if per_instant >= len(expected)
+        else f"{per_instant} of them created at each instant"
+    )
     said = (
-        f"{len(expected)} users in Postgres, {per_instant} of them created at each instant; "
-        f"paging through GET /users {limit} at a time showed {len(seen)} users"
+        f"{len(expected)} users in Postgres, {instants}; paging through GET /users {limit} "
+        f"at a time showed {len(seen)} users"
     )
     if missing or twice:
+        found = []
+        if missing:
+            found.append(f"{len(missing)} never appeared{sample(missing)}")
+        if twice:
+            found.append(f"{len(twice)} appeared more than once{sample(twice)}")
         return (
-            f"{said}: {len(missing)} never appeared{sample(missing)} and {len(twice)} "
-            f"appeared more than once{sample(twice)}. Expected every user exactly once. Look "
-            f"at the users around the end of each page: which ones share a created_at with "
-            f"the last user shown?"
+            f"{said}: {' and '.join(found)}. Expected every user exactly once. Look at the "
+            f"users around the end of each page: which ones share a created_at with the last "
+            f"user shown?"
         )
     return f"{said}, each once but out of order. Expected oldest first, then by id."
 

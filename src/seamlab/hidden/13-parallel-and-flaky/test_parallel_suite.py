@@ -97,7 +97,14 @@ def test_no_two_workers_share_their_tables(suite):
 
 @pytest.mark.seam
 def test_no_worker_wipes_or_shares_another_workers_redis_keys(suite):
-    problems = []
+    # The same finding in several runs is one problem: say it once, with the runs' seeds.
+    problems: dict[str, list[int]] = {}
+
+    def found(problem: str, seed: int) -> None:
+        seeds = problems.setdefault(problem, [])
+        if seed not in seeds:
+            seeds.append(seed)
+
     for run in suite.runs:
         seen: dict[str, dict[str, dict]] = {}
         for worker, data in sorted(run.workers.items()):
@@ -107,27 +114,34 @@ def test_no_worker_wipes_or_shares_another_workers_redis_keys(suite):
             db = where.rsplit("/", 1)[-1]
             for worker, usage in by_worker.items():
                 if usage["flushall"]:
-                    problems.append(
-                        f"{worker} called FLUSHALL (seed {run.seed}), which empties every Redis "
-                        f"database on the server, other test runs' included"
+                    found(
+                        f"{worker} called FLUSHALL, which empties every Redis database on the "
+                        f"server, other test runs' included",
+                        run.seed,
                     )
                 others = [w for w in by_worker if w != worker]
                 if usage["flushdb"] and others:
-                    problems.append(
+                    found(
                         f"{worker} called FLUSHDB on Redis database {db} while "
-                        f"{' and '.join(others)} kept keys there (seed {run.seed})"
+                        f"{' and '.join(others)} kept keys there",
+                        run.seed,
                     )
             if len(by_worker) > 1:
                 common = set.intersection(*(set(u["keys"]) for u in by_worker.values()))
                 if common:
                     shown = ", ".join(sorted(common)[:5])
-                    problems.append(
+                    found(
                         f"{' and '.join(sorted(by_worker))} both used the keys {shown} in Redis "
-                        f"database {db} (seed {run.seed})"
+                        f"database {db}",
+                        run.seed,
                     )
-    assert not problems, (
+    lines = [
+        f"{problem} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})"
+        for problem, seeds in problems.items()
+    ]
+    assert not lines, (
         "Your workers step on each other's Redis keys:\n  - "
-        + "\n  - ".join(dict.fromkeys(problems))
+        + "\n  - ".join(lines)
         + "\nGive each worker its own key namespace (LeaderboardCache takes a `namespace`; build "
         "it from worker_id) and clean up by deleting that namespace's keys (SCAN with a match "
         "pattern, then DEL) instead of flushing the database everybody shares."
