@@ -106,7 +106,10 @@ def ensure_template(settings: Settings) -> str:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
             conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
             with connect_admin(settings, TEMPLATE_DB) as template:
-                for extension in TEMPLATE_EXTENSIONS:
+                available = {row[0] for row in template.execute(
+                    "SELECT name FROM pg_available_extensions")}
+                # The pgserver wheel's Postgres ships no contrib extensions: skip what is absent.
+                for extension in (e for e in TEMPLATE_EXTENSIONS if e in available):
                     template.execute(
                         sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
                             sql.Identifier(extension)

@@ -86,7 +86,10 @@ def services_phrase(services: Iterable[str]) -> str:
 def sentence(test_name: str) -> str:
     """``test_a_day_after_the_twelfth_is_stored[28/06/1985-...]`` -> a readable sentence."""
     base, _, params = test_name.partition("[")
-    words = re.sub(r"^test_?", "", base).replace("_", " ").strip()
+    words = " ".join(  # file names (``Importing test_dates.py``) keep their underscores
+        word if re.search(r"\.py\b|/", word) else word.replace("_", " ")
+        for word in re.sub(r"^test_?", "", base).split(" ")
+    ).strip()
     words = words[:1].upper() + words[1:]
     return f"{words} ({params.rstrip(']')})" if params else words
 

@@ -67,13 +67,29 @@ def _create_postgres_role(settings: Settings) -> None:
 def _create_redis_user(settings: Settings) -> None:
     from seamlab import isolation
 
+    import redis
+
     client = isolation.redis_client(settings, db=0)
     try:
-        rules = ["reset", "on", f">{LEARNER_PASSWORD}", "~*", "&*", "+@all"]
-        rules += [f"-{command}" for command in DENIED_REDIS]
-        client.execute_command("ACL", "SETUSER", LEARNER, *rules)
+        try:
+            client.execute_command("ACL", "SETUSER", LEARNER, *redis_rules())
+        except redis.ResponseError:
+            # Redis 6 cannot deny a single subcommand (`-config|set`): deny the whole command
+            # and allow back the subcommands redis-py and seamlab.isolation use.
+            client.execute_command("ACL", "SETUSER", LEARNER, *redis_rules(subcommands=False))
     finally:
         client.close()
+
+
+def redis_rules(subcommands: bool = True) -> list[str]:
+    """ACL SETUSER rules for the learner user (Redis 7 syntax, or Redis 6's when not
+    ``subcommands``)."""
+    rules = ["reset", "on", f">{LEARNER_PASSWORD}", "~*", "&*", "+@all"]
+    if subcommands:
+        return rules + [f"-{command}" for command in DENIED_REDIS]
+    whole = sorted({command.split("|")[0] for command in DENIED_REDIS})
+    allowed = ["config|get", "client|setname", "client|getname", "client|id", "client|info"]
+    return rules + [f"-{command}" for command in whole] + [f"+{sub}" for sub in allowed]
 
 
 def restrict(settings: Settings, database: str) -> Settings:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+from forked_pytest import Forked, Zygote, ZygoteGone
+
 from seamlab.grading.runner import INI_FILE
 
 HERE = Path(__file__).resolve().parent
@@ -105,12 +107,19 @@ def build(into: Path, fault: Fault | None = None) -> Path:
 class Started:
     label: str
     folder: Path
-    process: subprocess.Popen
+    process: subprocess.Popen | None = None  # a fresh interpreter, or
+    forked: Forked | None = None  # a child of the zygote
 
 
-def start(
-    label: str, folder: Path, tests: list[str], service_env: dict[str, str], per_test: float = 10.0
-) -> Started:
+def pytest_args(folder: Path, tests: list[str], per_test: float) -> list[str]:
+    return [
+        *tests, "-q", "-p", "no:cacheprovider", "-c", str(INI_FILE), "--rootdir", str(folder),
+        "--confcutdir", str(folder), "-p", "seamlab.pytest_plugin", "-p", "timeout",
+        "--timeout", f"{per_test:g}", "--junitxml", str(folder / "results.xml"),
+    ]  # fmt: skip
+
+
+def child_env(folder: Path, service_env: dict[str, str]) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SEAMLAB_", "TEST_"))
     }
@@ -118,20 +127,55 @@ def start(
     env.update(
         PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", SEAMLAB_TARGET_DIR=str(folder), SEAMLAB_ISOLATED="1"
     )
-    command = [
-        sys.executable, "-I", "-B", "-m", "pytest", *tests, "-q",
-        "-p", "no:cacheprovider", "-c", str(INI_FILE), "--rootdir", str(folder),
-        "--confcutdir", str(folder), "-p", "seamlab.pytest_plugin", "-p", "timeout",
-        "--timeout", f"{per_test:g}", "--junitxml", str(folder / "results.xml"),
-    ]  # fmt: skip
+    return env
+
+
+def start(
+    label: str,
+    folder: Path,
+    tests: list[str],
+    service_env: dict[str, str],
+    per_test: float = 10.0,
+    zygote: Zygote | None = None,
+) -> Started:
+    """Start the run: forked from ``zygote`` when there is one that answers, else a fresh
+    ``python -I -B -m pytest`` (the same run, a second of start-up dearer)."""
+    args = pytest_args(folder, tests, per_test)
+    env = child_env(folder, service_env)
+    if zygote is not None:
+        try:
+            return Started(label, folder, forked=zygote.fork(label, folder, args, env))
+        except ZygoteGone:
+            pass
     process = subprocess.Popen(
-        command, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-I", "-B", "-m", "pytest", *args], cwd=folder, env=env,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
     )  # fmt: skip
-    return Started(label, folder, process)
+    return Started(label, folder, process=process)
+
+
+def finish_all(
+    started: list[Started], zygote: Zygote | None, wall: float = 30.0
+) -> list[LayerRun]:
+    """Wait for every run (each at most ``wall`` seconds) and read its results."""
+    forked = [run.forked for run in started if run.forked is not None]
+    if forked and zygote is not None:
+        try:
+            zygote.wait(forked, wall)
+        except ZygoteGone as error:
+            for run in forked:
+                if not run.done:
+                    run.returncode, run.done = None, True
+                    run.output.write_text(f"(the run was lost: {error})", encoding="utf-8")
+    return [finish(run, wall) for run in started]
 
 
 def finish(started: Started, wall: float = 30.0) -> LayerRun:
+    if started.forked is not None:
+        result = LayerRun(started.label, started.forked.returncode, started.forked.read_output())
+        _read_junit(started.folder / "results.xml", result)
+        return result
     process = started.process
     try:
         output, _ = process.communicate(timeout=wall)
