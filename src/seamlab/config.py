@@ -11,8 +11,8 @@ developer's own database on 5432.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from seamlab.errors import ConfigError
@@ -46,7 +46,7 @@ class Settings:
     explicit: frozenset[str] = field(default=frozenset(), compare=False)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         given = {name: env[name] for name in ENV_VARS if env.get(name, "") != ""}
         defaults = cls()
@@ -110,10 +110,10 @@ class Settings:
         parts = urlsplit(self.mail_url)
         return f"{parts.hostname}:{parts.port or 80}"
 
-    def with_database(self, name: str) -> "Settings":
+    def with_database(self, name: str) -> Settings:
         return replace(self, db_name=name)
 
-    def with_redis_db(self, index: int) -> "Settings":
+    def with_redis_db(self, index: int) -> Settings:
         parts = urlsplit(self.redis_url)
         return replace(self, redis_url=urlunsplit(parts._replace(path=f"/{index}")))
 
@@ -139,6 +139,6 @@ def _check_url(name: str, value: str) -> None:
             f"(for example {Settings().to_env()[name]!r})."
         )
     try:
-        parts.port
+        _ = parts.port  # urllib raises ValueError for a port that is not a number
     except ValueError:
         raise ConfigError(f"{name}={value!r} has a port that is not a number.") from None

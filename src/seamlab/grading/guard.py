@@ -65,9 +65,9 @@ def _create_postgres_role(settings: Settings) -> None:
 
 
 def _create_redis_user(settings: Settings) -> None:
-    from seamlab import isolation
-
     import redis
+
+    from seamlab import isolation
 
     client = isolation.redis_client(settings, db=0)
     try:

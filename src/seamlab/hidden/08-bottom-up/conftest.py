@@ -25,6 +25,26 @@ def app_settings(seamlab_settings, mail_provider):
     return dataclasses.replace(seamlab_settings, mail_url=mail_provider.url)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def zygote():
+    """The warm interpreter the layer runs are forked from, started at once so that its imports
+    overlap the whole-app tests; None when it cannot start (the runs then start as usual)."""
+    import os
+
+    from forked_pytest import Zygote
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SEAMLAB_", "TEST_"))}
+    try:
+        started = Zygote.start(env)
+    except OSError:
+        yield None
+        return
+    try:
+        yield started
+    finally:
+        started.close()
+
+
 @pytest.fixture(scope="module")
 def private_services(seamlab_settings, db_engine):
     """Factory: ``private_services(label)`` -> the TEST_* (and PGOPTIONS) for one child pytest.

@@ -3,7 +3,9 @@
 The grader's hidden run is already a child process; this starts a grandchild for the learner's
 test files, with our fixtures as their conftest (never the learner's), no plugin autoload, the
 course's pytest.ini, the run's own database and mail provider, a per-test timeout and a
-wall-clock limit, in its own process group.
+wall-clock limit, in its own process group. The grandchildren are forked from a warm
+interpreter (`forked_pytest`) when it is up, which saves each of them the second it takes a
+fresh one to import pytest, SQLAlchemy and FastAPI.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def start(
     env = child_env(folder, service_env)
     if zygote is not None:
         try:
-            return Started(label, folder, forked=zygote.fork(label, folder, args, env))
+            return Started(label, folder, forked=zygote.fork(str(folder), folder, args, env))
         except ZygoteGone:
             pass
     process = subprocess.Popen(

@@ -9,13 +9,21 @@ The runs go in parallel, each on its own Postgres schema and mail provider.
 from __future__ import annotations
 
 import pytest
-from layer_runs import LAYER_TESTS, LayerRun, build, faults, finish, missing_layer_tests, start
+from layer_runs import (
+    LAYER_TESTS,
+    LayerRun,
+    build,
+    faults,
+    finish_all,
+    missing_layer_tests,
+    start,
+)
 
 FAULTS = faults()
 
 
 @pytest.fixture(scope="module")
-def layer_runs(tmp_path_factory, private_services) -> dict[str, LayerRun]:
+def layer_runs(tmp_path_factory, private_services, zygote) -> dict[str, LayerRun]:
     """Every run at once: "correct" (all three files), and one per fault (its layer's file)."""
     missing = missing_layer_tests()
     if missing:
@@ -27,16 +35,17 @@ def layer_runs(tmp_path_factory, private_services) -> dict[str, LayerRun]:
     started = {
         "correct": start(
             "on the correct layers", build(tmp_path_factory.mktemp("correct") / "code"),
-            list(LAYER_TESTS.values()), private_services("correct"),
+            list(LAYER_TESTS.values()), private_services("correct"), zygote=zygote,
         )
     }  # fmt: skip
     for fault in FAULTS:
         started[fault.name] = start(
             f"with the fault in {fault.mutates}",
             build(tmp_path_factory.mktemp(fault.name) / "code", fault),
-            [LAYER_TESTS[fault.layer]], private_services(fault.layer),
+            [LAYER_TESTS[fault.layer]], private_services(fault.layer), zygote=zygote,
         )  # fmt: skip
-    return {name: finish(run) for name, run in started.items()}
+    results = finish_all(list(started.values()), zygote)
+    return dict(zip(started, results, strict=True))
 
 
 def test_your_layer_tests_pass_on_the_correct_layers(layer_runs):
