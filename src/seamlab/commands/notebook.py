@@ -35,6 +35,8 @@ def notebook(ws: Workspace, *, port: int | None = None, open_browser: bool | Non
     command = [
         sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={folder}",
         f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
+        # Keep the URL above readable: Jupyter's start-up chatter is info-level.
+        "--ServerApp.log_level=WARN", "--LabApp.log_level=WARN",
     ]
     if not open_browser:
         command.append("--no-browser")

@@ -19,7 +19,11 @@ import sqlalchemy as sa
 SLOW_PROVIDER_BUDGET = 3.0
 #: The promise in the README: an answer within 3 s, whatever the provider does.
 ANSWER_BUDGET = 3.0
-HUNG_PROVIDER_DELAY = 3.5
+#: Room for a busy grading machine on top of the promise (as in exercise 03): an app whose own
+#: timeouts keep the promise must not fail because the machine was slow to schedule it.
+SLACK = 0.5
+#: Longer than anyone waits, so an app that waits for the provider cannot pass.
+HUNG_PROVIDER_DELAY = ANSWER_BUDGET + SLACK + 0.5
 #: How long a test waits for any one signup to answer before it stops waiting.
 CLIENT_TIMEOUT = 8.0
 
@@ -258,7 +262,7 @@ def test_a_signup_answers_within_three_seconds_when_the_provider_hangs(
     took = time.monotonic() - started
 
     answered = f"answered {status}" if status is not None else "got no answer"
-    assert took < ANSWER_BUDGET, (
+    assert took < ANSWER_BUDGET + SLACK, (
         f"The mail provider stopped answering (it would have replied after "
         f"{HUNG_PROVIDER_DELAY:.1f} s). The signup for {person['email']} {answered} "
         f"after {took:.1f} s; a person waiting on the signup page should get an answer "
