@@ -34,9 +34,6 @@ def zygote():
     from forked_pytest import Zygote
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SEAMLAB_", "TEST_"))}
-    if os.environ.get("L08_NO_ZYGOTE"):  # TEMP A/B
-        yield None
-        return
     try:
         started = Zygote.start(env)
     except OSError:

@@ -67,9 +67,11 @@ def test_your_layer_test_catches_the_planted_fault(fault, layer_runs):
         f"layers ({correct.describe()})."
     )
 
+    below = "Postgres" if fault.layer == "repository" else "services below it"
     assert result.caught, (
         f"Planted fault in {fault.mutates}: {fault.mistake} Your {layer_tests} ran against it "
-        f"and did not fail ({result.describe()}). Expected the {fault.layer} layer's test, run "
-        f"on the real {'Postgres' if fault.layer == 'repository' else 'services below it'}, "
-        f"to catch this."
+        f"and did not fail ({result.describe()}), so none of its tests looks at what this "
+        f"mistake changes. Expected the {fault.layer} layer's test, run on the real {below}, to "
+        f"catch it: check the outcome the mistake would spoil (the stored rows, the emails the "
+        f"provider accepted, the response body), not only that no exception was raised."
     )
