@@ -92,13 +92,18 @@ except Exception as error:
 # %% [markdown]
 # ## The same bug in a tiny application
 #
-# Here is a booking module written by two people: `parse_day` (the form side) and
-# `Appointments` (the database side), plus `book_from_form`, which joins them.
+# Here is a booking feature written by two people. One wrote `parse_day` for the form; the
+# other wrote `Appointments`, which stores bookings in a `DATE` column, and `book_from_form`,
+# which joins the two. Each cell below saves one module into this notebook's scratch folder
+# (`work`, made by `lab.workdir()`): `%%writefile` is an IPython cell magic that writes the
+# cell's text to a file instead of running it.
 
 # %%
-APP = '''
+work = lab.workdir()
+
+# %%
+# %%writefile {work}/forms.py
 import datetime as dt
-from sqlalchemy import text
 
 
 def parse_day(form_value: str):
@@ -106,6 +111,12 @@ def parse_day(form_value: str):
     day, month, year = (int(part) for part in form_value.split("/"))
     dt.date(year, month, day)  # raises ValueError for a day that does not exist
     return form_value          # it is valid, so hand it on
+
+# %%
+# %%writefile {work}/booking.py
+from sqlalchemy import text
+
+from forms import parse_day
 
 
 class Appointments:
@@ -128,16 +139,17 @@ class Appointments:
 
 def book_from_form(form: dict, appointments) -> int:
     return appointments.book(form["who"], parse_day(form["day"]))
-'''
 
 # %% [markdown]
 # The unit tests use a fake repository: a dictionary that keeps whatever it is given. They are
-# honest tests, and they pass.
+# honest tests.
 
 # %%
-UNIT_TESTS = '''
+# %%writefile {work}/test_booking_unit.py
 import pytest
-from booking import book_from_form, parse_day
+
+from booking import book_from_form
+from forms import parse_day
 
 
 class FakeAppointments:
@@ -158,21 +170,20 @@ def test_booking_stores_the_day_the_parser_returned():
 def test_parser_refuses_a_day_that_does_not_exist():
     with pytest.raises(ValueError):
         parse_day("31/02/2025")
-'''
 
 # %% [markdown]
 # The integration test keeps the arrow to Postgres real. It uses the course's `db_session`
 # fixture: a SQLAlchemy session inside a transaction that is rolled back after the test, so the
 # table it creates disappears again. It books a day, reads it back, and compares with what the
 # form meant: a **round trip**.
-#
-# **Predict, then run.** Which of these four tests pass?
 
 # %%
-INTEGRATION_TESTS = '''
+# %%writefile {work}/test_booking_integration.py
 import datetime as dt
+
 import pytest
 from sqlalchemy import text
+
 from booking import Appointments, book_from_form
 
 
@@ -195,15 +206,13 @@ def test_a_booking_keeps_the_day_the_form_meant(appointments):
 def test_the_last_day_of_the_year_can_be_booked(appointments):
     booking = book_from_form({"who": "Grace", "day": "31/12/2025"}, appointments)
     assert appointments.day_of(booking) == dt.date(2025, 12, 31)
-'''
 
-run = lab.run_pytest(
-    {
-        "booking.py": APP,
-        "test_booking_unit.py": UNIT_TESTS,
-        "test_booking_integration.py": INTEGRATION_TESTS,
-    }
-)
+# %% [markdown]
+# **Predict, then run.** `lab.run_tests` runs pytest on those two files, against the real
+# Postgres. Which of the four tests pass?
+
+# %%
+run = lab.run_tests("test_booking_unit.py", "test_booking_integration.py")
 
 # %% [markdown]
 # Both unit tests pass and both integration tests fail: one with a wrong month, one with an
@@ -212,23 +221,24 @@ run = lab.run_pytest(
 # ## Repairing the seam
 #
 # The fix belongs at the hand-over: give the database a value that has no order to guess. A
-# `datetime.date` is sent as a typed value, so `DateStyle` no longer matters.
+# `datetime.date` is sent as a typed value, so `DateStyle` no longer matters. Only the form
+# side changes; the cell overwrites `forms.py`.
 
 # %%
-FIXED_APP = APP.replace(
-    "    dt.date(year, month, day)  # raises ValueError for a day that does not exist\n"
-    "    return form_value          # it is valid, so hand it on\n",
-    "    return dt.date(year, month, day)  # a real date: nothing left to guess\n",
-)
-assert FIXED_APP != APP, "the replacement above no longer matches APP"
+# %%writefile {work}/forms.py
+import datetime as dt
 
-run = lab.run_pytest(
-    {
-        "booking.py": FIXED_APP,
-        "test_booking_unit.py": UNIT_TESTS,
-        "test_booking_integration.py": INTEGRATION_TESTS,
-    }
-)
+
+def parse_day(form_value: str) -> dt.date:
+    """The booking form sends day/month/year, e.g. '03/04/2025' for 3 April 2025."""
+    day, month, year = (int(part) for part in form_value.split("/"))
+    return dt.date(year, month, day)  # a real date: nothing left to guess
+
+# %% [markdown]
+# **Predict, then run.** Same tests, unchanged. What now?
+
+# %%
+run = lab.run_tests("test_booking_unit.py", "test_booking_integration.py")
 
 # %% [markdown]
 # All four pass. Notice which tests told us anything new: the round trip through the real

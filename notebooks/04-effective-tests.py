@@ -62,7 +62,12 @@
 # so the test can look at rows the request wrote before they are rolled back.
 
 # %%
-CONFTEST = '''
+from seamlab import lab
+
+work = lab.workdir()  # this notebook's scratch folder for the files below
+
+# %%
+# %%writefile {work}/conftest.py
 import pytest
 from fastapi.testclient import TestClient
 
@@ -91,9 +96,9 @@ def client(seamlab_settings, db_engine, db_session, redis_client, mail_provider)
     app.dependency_overrides[get_session] = lambda: db_session
     with TestClient(app) as client:
         yield client
-'''
 
-TESTS = '''
+# %%
+# %%writefile {work}/test_registration.py
 import datetime as dt
 
 from sqlalchemy import func, select
@@ -139,16 +144,13 @@ def test_a_second_registration_with_the_same_email_in_other_case_is_a_conflict(
     )
     assert count == 1, f"{count} rows for one person"
     assert len(mail_provider.sent_emails()) == 1, "the duplicate was sent a welcome email too"
-'''
 
 # %% [markdown]
 # **Predict, then run.** Both tests go through the real app, the real database and the real
 # provider. Do they pass against the sample system?
 
 # %%
-from seamlab import lab
-
-run = lab.run_pytest({"conftest.py": CONFTEST, "test_registration.py": TESTS})
+run = lab.run_tests("test_registration.py")
 
 # %% [markdown]
 # The second test checks something no unit test could: that `Lin@Example.com` and
@@ -166,10 +168,21 @@ run = lab.run_pytest({"conftest.py": CONFTEST, "test_registration.py": TESTS})
 # - the welcome email goes to the sender address instead of the new user;
 # - the answer includes the password hash.
 #
-# **Predict, then run.** How many of the three does the status-code test catch?
+# The first-try test, checking the status code only:
 
 # %%
-MISTAKES = '''
+# %%writefile {work}/test_status_only.py
+def test_registration_answers_201(client):
+    form = {"email": "lin@example.com", "name": "Lin", "password": "correct horse"}
+    assert client.post("/api/users/register", json=form).status_code == 201
+
+# %% [markdown]
+# The three mistakes, as a small pytest plugin: an autouse fixture that runs every test once
+# on the correct code and once per mistake, patched in with `monkeypatch`. It is loaded only
+# when asked for (`-p planted_mistakes`).
+
+# %%
+# %%writefile {work}/planted_mistakes.py
 import pytest
 
 from signup.models import User
@@ -191,21 +204,15 @@ MISTAKES = {
 @pytest.fixture(params=list(MISTAKES), ids=range(len(MISTAKES)), autouse=True)
 def mistake(request, monkeypatch):
     MISTAKES[request.param](monkeypatch)
-'''
 
-STATUS_ONLY = '''
-def test_registration_answers_201(client):
-    form = {"email": "lin@example.com", "name": "Lin", "password": "correct horse"}
-    assert client.post("/api/users/register", json=form).status_code == 201
-'''
+# %% [markdown]
+# **Predict, then run.** How many of the three does the status-code test catch? And the
+# three-part test?
 
-run = lab.run_pytest(
-    {
-        "conftest.py": CONFTEST + MISTAKES,
-        "test_status_only.py": STATUS_ONLY,
-        "test_registration.py": TESTS,
-    },
-    args=["-k", "not second_registration"],  # the duplicate test is not about these mistakes
+# %%
+run = lab.run_tests(
+    "test_status_only.py", "test_registration.py",
+    args=["-p", "planted_mistakes", "-k", "not second_registration"],  # that one is about duplicates
     show=False,
 )
 names = ["none (correct code)", "password stored as typed", "welcome email to sender",

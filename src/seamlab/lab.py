@@ -8,8 +8,13 @@ stable summaries (nbval compares stored outputs with fresh ones).
   ``seamlab.backends.wait_ready``) and prints which ones answer.
 - :func:`sandbox` gives the kernel its own Postgres database (cloned from the course template)
   and its own Redis database, both dropped when the kernel exits.
-- :func:`run_pytest` writes small test files to a temporary folder and runs pytest on them in a
-  subprocess with only the seamlab plugin loaded, then prints one line per test.
+- :func:`workdir` is the kernel's scratch folder. Chapters write the code they show into it with
+  IPython's ``%%writefile {work}/name.py`` cell magic, so the code is a real, highlighted cell
+  (not a string); while the kernel uses the folder, writing there is silent (no "Writing
+  /tmp/..." line, which would differ on every run).
+- :func:`run_tests` runs pytest on files in that folder in a subprocess with only the seamlab
+  plugin loaded, then prints one line per test; :func:`run_pytest` does the same for sources
+  given as strings.
 - :func:`per_call_ms` and :func:`bar_chart` are the timing and plotting helpers behind the
   measured plot in the state chapter.
 """
@@ -17,18 +22,20 @@ stable summaries (nbval compares stored outputs with fresh ones).
 from __future__ import annotations
 
 import atexit
+import io
 import logging
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import shutil
 import textwrap
 import time
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager, redirect_stdout, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -255,6 +262,55 @@ def muted_fd_stdout() -> Iterator[None]:
         os.close(null)
 
 
+# --- a scratch folder for the code a chapter shows ------------------------------------------
+
+_WORKDIR: Path | None = None
+
+
+def workdir() -> Path:
+    """This kernel's scratch folder (created on the first call, removed at kernel exit).
+
+    A chapter writes the modules and tests it shows into it with a ``%%writefile`` cell::
+
+        %%writefile {work}/test_booking.py
+        def test_...
+
+    and runs them with :func:`run_tests`. In IPython, the first call also makes
+    ``%%writefile`` quiet for files in this folder: its usual "Writing /tmp/..." line names a
+    temporary path, which changes on every run.
+    """
+    global _WORKDIR
+    if _WORKDIR is None or not _WORKDIR.is_dir():
+        _WORKDIR = Path(tempfile.mkdtemp(prefix="seamlab_lab_"))
+        atexit.register(shutil.rmtree, _WORKDIR, True)
+    _quiet_writefile_in(_WORKDIR)
+    return _WORKDIR
+
+
+def _quiet_writefile_in(folder: Path) -> None:
+    """Wrap IPython's ``%%writefile`` so that writing inside ``folder`` prints nothing."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # not in a notebook: nothing to quiet
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    original = shell.find_cell_magic("writefile")
+    if original is None or getattr(original, "_seamlab_quiet", False):
+        return
+
+    def writefile(line: str, cell: str):
+        if str(folder) not in line:
+            return original(line, cell)
+        with redirect_stdout(io.StringIO()):
+            return original(line, cell)
+
+    writefile._seamlab_quiet = True
+    writefile.__doc__ = original.__doc__
+    shell.register_magic_function(writefile, magic_kind="cell", magic_name="writefile")
+
+
 # --- running pytest on small files -----------------------------------------------------------
 
 
@@ -301,6 +357,24 @@ class PytestRun:
         return self.summary()
 
 
+def run_tests(
+    *paths: str,
+    args: Iterable[str] = (),
+    plugins: Iterable[str] = ("seamlab.pytest_plugin",),
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+    show: bool = True,
+) -> PytestRun:
+    """Run pytest on ``paths`` (names in :func:`workdir`; all of it when none are given).
+
+    pytest runs in a subprocess, in the scratch folder, with plugin autoloading switched off
+    and only ``plugins`` loaded (fast, and immune to whatever else is installed); a
+    ``conftest.py`` written there applies. Prints a stable summary unless ``show`` is false;
+    the result keeps pytest's full output in ``.output`` for when you want to read it.
+    """
+    return _run_in(workdir(), list(paths), args, plugins, env, timeout, show)
+
+
 def run_pytest(
     files: Mapping[str, str],
     args: Iterable[str] = (),
@@ -309,12 +383,11 @@ def run_pytest(
     timeout: float = 60.0,
     show: bool = True,
 ) -> PytestRun:
-    """Write ``files`` (name -> source) to a temporary folder and run pytest on it.
+    """Write ``files`` (name -> source) to a fresh temporary folder and run pytest on it.
 
-    pytest runs in a subprocess with plugin autoloading switched off and only ``plugins``
-    loaded (fast, and immune to whatever else is installed). Sources are dedented, so they can
-    be written as indented triple-quoted strings. Prints a stable summary unless ``show`` is
-    false; the result keeps the full output in ``.output`` for when you want to read it.
+    Like :func:`run_tests`, for code built as strings. Sources are dedented, so they can be
+    indented triple-quoted strings. Prefer ``%%writefile`` cells and :func:`run_tests` in
+    chapters: a learner reads code in a code cell, not in a string.
     """
     with tempfile.TemporaryDirectory(prefix="seamlab_lab_") as folder:
         root = Path(folder)
@@ -322,13 +395,29 @@ def run_pytest(
             path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(source).lstrip("\n"))
-        report = root / "report.xml"
+        return _run_in(root, [], args, plugins, env, timeout, show)
+
+
+def _run_in(
+    root: Path,
+    paths: list[str],
+    args: Iterable[str],
+    plugins: Iterable[str],
+    env: Mapping[str, str] | None,
+    timeout: float,
+    show: bool,
+) -> PytestRun:
+    with tempfile.TemporaryDirectory(prefix="seamlab_lab_report_") as reports:
+        report = Path(reports) / "report.xml"
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         for plugin in plugins:
             command += ["-p", plugin]
-        command += ["--rootdir", str(root), f"--junitxml={report}", *args]
+        command += ["--rootdir", str(root), f"--junitxml={report}", *args, *paths]
         child_env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **(env or {})}
         child_env.pop("PYTEST_ADDOPTS", None)
+        # A file rewritten within the same second keeps its size and mtime often enough for
+        # a cached .pyc to win over the new source: write no bytecode for these small files.
+        child_env["PYTHONDONTWRITEBYTECODE"] = "1"
         completed = subprocess.run(
             command,
             cwd=root,
@@ -339,10 +428,17 @@ def run_pytest(
             check=False,  # failing tests are a result here, not an error
         )
         outcomes = _read_junit(report) if report.exists() else []
+    # Messages name files by their path in the (temporary) folder: keep just their names.
+    folder = f"{root}{os.sep}"
+    outcomes = [
+        TestOutcome(item.nodeid, item.outcome, item.message.replace(folder, ""))
+        for item in outcomes
+    ]
     run = PytestRun(outcomes, completed.returncode, completed.stdout + completed.stderr)
     if not outcomes and completed.returncode not in (0, 5):
         # pytest could not even collect: show its own words, they name the problem.
-        run.outcomes.append(TestOutcome("(collection)", "error", _last_lines(run.output)))
+        words = _last_lines(run.output).replace(folder, "")
+        run.outcomes.append(TestOutcome("(collection)", "error", words))
     if show:
         print(run.summary())
     return run
