@@ -79,24 +79,33 @@ settings = lab.ready(("postgres", "redis", "rabbitmq", "mail"))
 # and every notebook gets its **own** Postgres database, cloned from a small template in a few
 # tens of milliseconds, and its own numbered Redis database. They are dropped when the run ends.
 #
-# **Predict, then run.** This notebook is about to create a table called `guestbook`. If you
-# open a second notebook and create a table of the same name, will the two collide?
+# **Predict, then run.** This notebook creates a table called `guestbook` in its database.
+# Then we open a second private database, the kind the next notebook (or test run) would get.
+# Is the guestbook there too?
 
 # %%
+import psycopg
+
+from seamlab.isolation import private_database
+
 box = lab.sandbox()
 print(box)
 
 with box.connect() as conn:
-    conn.execute("CREATE TABLE guestbook (name text PRIMARY KEY)")
-    conn.execute("INSERT INTO guestbook VALUES ('you')")
-    rows = conn.execute("SELECT name FROM guestbook").fetchall()
-    print("rows in this notebook's guestbook:", rows)
-    print("database name starts with:", conn.info.dbname.rsplit("_", 2)[0] + "_")
+    conn.execute("CREATE TABLE IF NOT EXISTS guestbook (name text PRIMARY KEY)")
+    conn.execute("INSERT INTO guestbook VALUES ('you') ON CONFLICT DO NOTHING")
+    names = [name for (name,) in conn.execute("SELECT name FROM guestbook")]
+    print("this notebook's guestbook lists:", ", ".join(names))
+
+with private_database(settings) as other, psycopg.connect(settings.db_conninfo(other)) as conn:
+    found = conn.execute("SELECT to_regclass('guestbook')").fetchone()[0]
+    print("a second private database has a guestbook table too:", found is not None)
 
 # %% [markdown]
-# They will not: each kernel has a database whose name embeds its process id and a random
-# suffix. The same trick keeps two graders, or two pytest workers, from ever seeing each
-# other's data. You will build that kind of isolation yourself in chapter 06.
+# It does not: each kernel, test run and grading run has a database whose name embeds its
+# process id and a random suffix, cloned from the same empty template. The same trick keeps two
+# graders, or two pytest workers, from ever seeing each other's data. You will build that kind
+# of isolation yourself in chapter 06.
 
 # %% [markdown]
 # ## Step 3: how checking works

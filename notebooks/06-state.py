@@ -29,12 +29,14 @@
 # ## Pollution, live
 #
 # Two small tests that commit through a real engine and never clean up. Each is correct.
-# **Predict, then run:** run together, in file order, do both pass? And the second alone?
 
 # %%
 from seamlab import lab
 
-POLLUTING = '''
+work = lab.workdir()  # this notebook's scratch folder for the files below
+
+# %%
+# %%writefile {work}/test_coupons.py
 import pytest
 from sqlalchemy import text
 
@@ -55,11 +57,15 @@ def test_a_coupon_can_be_created(conn):
 
 def test_a_new_shop_has_no_coupons(conn):
     assert conn.execute(text("SELECT count(*) FROM coupons")).scalar() == 0
-'''
 
-together = lab.run_pytest({"test_coupons.py": POLLUTING})
-print()
-alone = lab.run_pytest({"test_coupons.py": POLLUTING}, args=["-k", "no_coupons"])
+# %% [markdown]
+# **Predict, then run:** run together, in file order, do both pass? And the second alone?
+
+# %%
+print("Both tests, in file order:")
+together = lab.run_tests("test_coupons.py")
+print("\nThe second test alone:")
+alone = lab.run_tests("test_coupons.py", args=["-k", "no_coupons"])
 
 # %% [markdown]
 # The second test is fine; the first one left a row. With a random test order (pytest-randomly)

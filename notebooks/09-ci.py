@@ -32,6 +32,8 @@ import yaml
 from seamlab import lab
 from seamlab.paths import project_root
 
+work = lab.workdir()  # this notebook's scratch folder for the test files below
+
 workflow = yaml.safe_load((project_root() / ".github/workflows/learner-ci.yml").read_text())
 job = workflow["jobs"]["notebooks"]
 for name, service in job["services"].items():
@@ -62,7 +64,7 @@ print("test step:", job["steps"][-1]["run"])
 # `--timeout=2 -x`, what happens to each?
 
 # %%
-HANGING = '''
+# %%writefile {work}/test_hang.py
 import threading
 
 
@@ -77,9 +79,10 @@ def test_waits_for_an_event_that_never_comes():
 
 def test_after():
     assert True
-'''
-run = lab.run_pytest(
-    {"test_hang.py": HANGING},
+
+# %%
+run = lab.run_tests(
+    "test_hang.py",
     args=["--timeout=2", "--timeout-method=signal", "-x"],
     plugins=["pytest_timeout"],
     show=False,
@@ -105,7 +108,7 @@ print("tests that never ran:", 3 - len(run.outcomes))
 # default: a **private database per worker**, cloned from a template.
 
 # %%
-PARALLEL = '''
+# %%writefile {work}/test_inbox.py
 import pytest
 from sqlalchemy import text
 
@@ -121,18 +124,19 @@ def inbox_table(db_engine):
 def test_a_message_can_be_stored(db_session, n):
     db_session.execute(text("INSERT INTO inbox (body) VALUES ('hello')"))
     assert db_session.execute(text("SELECT count(*) FROM inbox")).scalar() == 1
-'''
+
+# %%
 box = lab.sandbox()
 shared_env = {"SEAMLAB_ISOLATED": "1", **box.settings.to_env()}  # use this one database as is
 for attempt in ("first", "second"):
-    run = lab.run_pytest({"test_inbox.py": PARALLEL}, env=shared_env, show=False)
+    run = lab.run_tests("test_inbox.py", env=shared_env, show=False)
     reason = " (the table is already there)" if "DuplicateTable" in run.output else ""
     print(f"{attempt} session on one shared database -> all 4 passed: {run.passed}{reason}")
 with box.connect() as conn:
     conn.execute("DROP TABLE IF EXISTS inbox")  # the shared runs' leftover
 
-run = lab.run_pytest(
-    {"test_inbox.py": PARALLEL},
+run = lab.run_tests(
+    "test_inbox.py",
     args=["-n", "2"],
     plugins=["seamlab.pytest_plugin", "xdist.plugin"],
     show=False,
@@ -164,7 +168,7 @@ print(f"-n 2, a database per worker           -> all 4 passed: {run.passed}")
 # before looking. We run it 30 times in one session.
 
 # %%
-FLAKY = '''
+# %%writefile {work}/test_job.py
 import random
 import threading
 import time
@@ -195,8 +199,12 @@ def test_job_finishes_polling_version(attempt):
     start_job(results)
     wait_for(lambda: results, timeout=2, what="the job to finish")
     assert results == ["done"]
-'''
-run = lab.run_pytest({"test_job.py": FLAKY}, show=False)
+
+# %% [markdown]
+# **Predict, then run.** Which version fails some of its 30 runs?
+
+# %%
+run = lab.run_tests("test_job.py", show=False)
 sleepy = [o for o in run.outcomes if "sleep_version" in o.nodeid]
 polling = [o for o in run.outcomes if "polling_version" in o.nodeid]
 print("sleep version:   some of 30 runs failed:", any(o.outcome == "failed" for o in sleepy))

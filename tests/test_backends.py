@@ -269,7 +269,7 @@ def test_an_unreachable_explicit_database_is_one_clear_line_and_nothing_is_start
     assert not status.ok
     assert status.source == "explicit environment"
     assert status.problem == (
-        f"Postgres at 127.0.0.1:{port} is not reachable (connection refused). Fix: check "
+        f"Postgres at 127.0.0.1:{port} is not reachable (connection refused). Fix: check that "
         f"TEST_DB_HOST/TEST_DB_PORT (now 127.0.0.1:{port}) point at a running Postgres, "
         "or unset them to use the course services"
     )

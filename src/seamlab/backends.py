@@ -136,10 +136,12 @@ def fix_for(settings: Settings, service: str) -> str:
     one), the fix is what to install first.
     """
     if is_explicit(settings, service):
-        names = "/".join(ENV_VARS[service])
+        names = ENV_VARS[service]
+        subject, verb, pronoun = (
+            (names[0], "points", "it") if len(names) == 1 else ("/".join(names), "point", "them"))
         return (
-            f"check {names} (now {where(settings, service)}) point at a running "
-            f"{TITLES[service]}, or unset them to use the course services"
+            f"check that {subject} (now {where(settings, service)}) {verb} at a running "
+            f"{TITLES[service]}, or unset {pronoun} to use the course services"
         )
     server = EMBEDDED[service]
     if service != "mail" and not server.available():

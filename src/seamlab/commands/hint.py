@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 from seamlab import render
 from seamlab.commands import OK
 from seamlab.commands.check import resolve_or_explain
@@ -27,7 +25,7 @@ def hint(ws: Workspace, ref: str | None) -> int:
         new = number > before
         style = "bold" if new else "dim"
         ws.console.print(f"\n[{style}]Hint {number} of {total}[/] [dim]({label})[/]")
-        ws.console.print(f"  {escape(text)}", style=None if new else "dim")
+        render.paragraph(ws.console, text, indent=2, style=None if new else "dim")
     ws.console.print()
     if revealed < total:
         ws.console.print(

@@ -164,7 +164,9 @@ def _chain(error: BaseException) -> list[BaseException]:
         if exc is None or any(exc is s for s in seen):
             continue
         seen.append(exc)
-        todo.extend([exc.__cause__, exc.__context__])  # type: ignore[list-item]
+        todo.append(exc.__cause__)  # type: ignore[arg-type]
+        if not exc.__suppress_context__:  # `raise ... from None` hides the context on purpose
+            todo.append(exc.__context__)  # type: ignore[arg-type]
     return seen
 
 
