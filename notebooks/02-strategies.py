@@ -131,7 +131,7 @@ with Session(box.engine) as session:
     )
     user = service.register({"email": "grace@example.com", "name": "Grace", "password": "long enough"})
     print("registered:", user["email"], "| emails the provider accepted:",
-          [sent["to"] for sent in mail.sent_emails()])
+          ", ".join(sent["to"] for sent in mail.sent_emails()))
     again = service.get(user["id"])
     print("read back through the cache:", again["name"],
           "| cached in Redis:", box.redis.exists(f"signup:user:{user['id']}") == 1)
@@ -177,7 +177,7 @@ with TestClient(app) as client:
     form = {"email": "new@example.com", "name": "New", "password": "long enough"}
     created = client.post("/api/users/register", json=form)
     taken = client.post("/api/users/register", json={**form, "email": "taken@example.com"})
-print("new email  ->", created.status_code, sorted(created.json()))
+print("new email  ->", created.status_code, "with fields", ", ".join(sorted(created.json())))
 print("taken email ->", taken.status_code, taken.json()["detail"])
 
 # %% [markdown]
@@ -188,8 +188,8 @@ print("taken email ->", taken.status_code, taken.json()["detail"])
 del app.dependency_overrides[get_service]
 with TestClient(app) as client:
     real = client.post("/api/users/register", json=form)
-print("real service ->", real.status_code, sorted(real.json()))
-print("fields the stub never showed:", sorted(set(real.json()) - set(created.json())))
+print("real service ->", real.status_code, "with fields", ", ".join(sorted(real.json())))
+print("fields the stub never showed:", ", ".join(sorted(set(real.json()) - set(created.json()))))
 
 # %% [markdown]
 # That is **stub drift**: the stub was right when it was written, or never was, and nothing

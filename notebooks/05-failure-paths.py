@@ -37,7 +37,7 @@
 #     participant PG as Postgres
 #     participant MP as mail provider
 #     C->>API: POST /register
-#     API->>PG: BEGIN; INSERT user (row locked, not yet visible)
+#     API->>PG: BEGIN, INSERT user (row locked, not yet visible)
 #     API->>MP: POST /api/emails/send
 #     alt provider accepts
 #         MP-->>API: 202
@@ -108,14 +108,23 @@ failures = {
     "connection dropped": lambda: mail.drop_next(),
     "answer after 3 s (client timeout is 2 s)": lambda: mail.delay_next(3.0),
 }
+
+def what_the_provider_logged():
+    logged = []
+    for entry in mail.send_requests():
+        status = entry["response_status"]
+        logged.append(f"answered {status}" if status else entry.get("outcome", "no answer"))
+    return "; ".join(logged) or "nothing"
+
+
+print(f"{'failure':<41} {'client got':<11} {'user rows':<10} provider's journal")
 for index, (what, program) in enumerate(failures.items()):
     mail.reset()
     program()
     email = f"fail{index}@example.com"
     response = register(email)
-    journal = [entry["response_status"] for entry in mail.send_requests()]
-    print(f"{what:<42} -> {response.status_code}, user rows: {users_with(email)}, "
-          f"provider journal: {journal}")
+    print(f"{what:<41} {response.status_code:<11} {users_with(email):<10} "
+          f"{what_the_provider_logged()}")
 
 # %% [markdown]
 # Each failure gives `503` and no row: the rollback works. Notice the journal of the
@@ -166,13 +175,14 @@ second.start()
 with box.connect() as observer:
     blocked = wait_for(
         lambda: observer.execute(
-            "SELECT wait_event_type, left(query, 20) FROM pg_stat_activity "
+            "SELECT wait_event_type, left(query, 17) FROM pg_stat_activity "
             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
         ).fetchall(),
         timeout=5,
         what="the second insert to wait on a lock",
     )
-print("while the provider thinks, Postgres shows a waiting insert:", blocked)
+for kind, query in blocked:
+    print(f"while the provider thinks, Postgres shows '{query} ...' waiting on a {kind.lower()}")
 first.join()
 second.join()
 for name, (status, took) in sorted(results.items()):

@@ -57,7 +57,7 @@ with respx.mock(base_url="http://mail.test") as mock:
     route = mock.post("/api/emails/send").respond(202, json={"messageId": "m-1"})
     message_id = MailClient("http://mail.test").send_welcome(to="lin@example.com", name="Lin")
 print("mocked provider  -> message id", message_id, "| request body keys:",
-      sorted(json.loads(route.calls.last.request.content)))
+      ", ".join(sorted(json.loads(route.calls.last.request.content))))
 
 # %% [markdown]
 # **Predict, then run.** The same client, now against real servers: version 1, then version 2
@@ -86,7 +86,7 @@ except MailProviderError:
     pass
 entry = handle.send_requests()[-1]
 print("journal:", entry["method"], entry["path"], "->", entry["response_status"],
-      "| fields sent:", sorted(entry["json"]))
+      "| fields sent:", ", ".join(sorted(entry["json"])))
 
 # %% [markdown]
 # A WireMock-style stub also lets a test **verify the calls**: not only that the code
@@ -148,7 +148,7 @@ pact = Pact("signup", "mailprovider").with_specification("V4")
 with pact.serve() as pact_mock:
     MailClient(str(pact_mock.url)).send_welcome(to="lin@example.com", name="Lin")
 pact.write_file(pact_dir)
-print("consumer test passed; contract written:", sorted(p.name for p in pact_dir.iterdir()))
+print("consumer test passed; contract written:", ", ".join(sorted(p.name for p in pact_dir.iterdir())))
 
 # %% [markdown]
 # **Predict, then run.** The same pact file, verified against provider version 1 and then

@@ -38,7 +38,7 @@
 #     participant PG as Postgres
 #     participant MQ as RabbitMQ
 #     participant W as consumer
-#     S->>PG: BEGIN; INSERT user 42
+#     S->>PG: BEGIN, INSERT user 42
 #     S->>MQ: publish UserRegistered(42)   ← too early
 #     MQ->>W: deliver
 #     W->>PG: SELECT … WHERE id = 42
@@ -134,7 +134,7 @@ with Session(box.engine) as session:
 
 event, found = wait_for(consumer.handle_one, timeout=5, what="the consumer to get the event")
 print(f"consumer got UserRegistered for {event.email}; user found in Postgres: {found}")
-print("event fields:", sorted(vars(event)))
+print("event fields:", ", ".join(sorted(vars(event))))
 
 # %% [markdown]
 # Found. Publishing after commit has its own gap: if the process dies between the commit and
@@ -154,10 +154,15 @@ print("event fields:", sorted(vars(event)))
 # test see, and after how long?
 
 # %%
+import time
+
+started = time.monotonic()
 try:
     wait_for(consumer.handle_one, timeout=0.3, what="a UserRegistered event for nobody@example.com")
 except AssertionError as error:
-    print("AssertionError:", str(error).split(" waiting for ")[1])
+    waited = time.monotonic() - started
+    print(f"the test fails after {waited:.1f} s with AssertionError:")
+    print("  ... waiting for", str(error).split(" waiting for ")[1])
 
 # %% [markdown]
 # Compare with the alternatives:

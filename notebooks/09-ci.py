@@ -39,7 +39,7 @@ job = workflow["jobs"]["notebooks"]
 for name, service in job["services"].items():
     health = service["options"].split("--health-cmd ")[1].split(" --health-")[0]
     print(f"{name:<9} {service['image']:<19} ports {service['ports'][0]:<10} health: {health}")
-print("TEST_* set for the job:", sorted(job["env"]))
+print("TEST_* set for the job:", ", ".join(sorted(job["env"])))
 print("test step:", job["steps"][-1]["run"])
 
 # %% [markdown]
@@ -145,14 +145,16 @@ print(f"-n 2, a database per worker           -> all 4 passed: {run.passed}")
 
 # %% [markdown]
 # On one shared database, the second session finds the first one's table and every test
-# errors. Two xdist workers, two CI jobs on one database server, or today's run after
-# yesterday's crashed one: all are "second sessions". With parallel workers it is worse,
-# because who comes second changes with timing, so the failure moves around. With a database
-# per worker the same tests pass every time. The course's pytest plugin does this for you:
-# each pytest session, and so each xdist worker, leases its own database (cloned from a
-# template) and Redis db and drops them at the end. Without such a plugin, give each worker
-# its own names (xdist sets `PYTEST_XDIST_WORKER` to `gw0`, `gw1`, ...) or run integration
-# tests serially.
+# errors. Many things are "second sessions": two xdist workers, two CI jobs on one database
+# server, today's run after yesterday's crashed one. With parallel workers it is worse: who
+# comes second changes with timing, so the failure moves around.
+#
+# With a database per worker the same tests pass every time. The course's pytest plugin does
+# this for you: each pytest session, and so each xdist worker, leases its own database (cloned
+# from a template) and Redis db, and drops them at the end. Without such a plugin:
+#
+# - give each worker its own names (xdist sets `PYTEST_XDIST_WORKER` to `gw0`, `gw1`, ...), or
+# - run the integration tests serially.
 #
 # ## Flaky tests: reruns are debt
 #

@@ -3,11 +3,13 @@
 nbval re-runs every notebook against the live services (`make test`); these checks are the
 static half, fast and service-free: every chapter in course.toml has an executed notebook with
 one kernel, whose paired jupytext script says the same thing, whose stored outputs come from a
-top-to-bottom run, and which points at its exercises.
+top-to-bottom run, and which points at its exercises. The last two tests run the lab's small
+pytest helper on a file (a subprocess, no services).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -207,3 +209,83 @@ def test_learner_workflow_runs_nbval_against_service_containers_with_healthcheck
     command = job["steps"][-1]["run"]
     assert "--nbval" in command and "sanitize.cfg" in command
     assert "SEAMLAB_TARGET" not in str(job), "learner CI must grade exercises/, not solutions/"
+
+
+@by_chapter
+def test_code_a_chapter_shows_is_a_code_cell_not_a_string(chapter):
+    # A module or test file kept in a triple-quoted string renders as one block of string
+    # colour; chapters write such files with a `%%writefile {work}/name.py` cell instead.
+    assigned_string = re.compile(r"^\w+\s*=\s*(\"\"\"|''')", flags=re.MULTILINE)
+    for index, cell in enumerate(_notebook(chapter).cells):
+        if cell.cell_type == "code":
+            assert not assigned_string.search(cell.source), (
+                f"{chapter['notebook']} cell {index} keeps code in a string; write it with "
+                "`%%writefile {work}/<name>.py` (work = lab.workdir()) and run it with "
+                "lab.run_tests (see notebooks/README.md)"
+            )
+
+
+@by_chapter
+def test_no_stored_output_names_a_temporary_folder(chapter):
+    for index, cell in enumerate(_code_cells(_notebook(chapter))):
+        text = _text_of(cell)
+        for volatile in ("/tmp/", "seamlab_lab_", "Writing ", "Overwriting "):
+            assert volatile not in text, (
+                f"{chapter['notebook']} code cell {index} prints {volatile!r}, which changes "
+                f"from run to run: {text[:200]!r}"
+            )
+
+
+def test_run_tests_reports_each_test_in_the_workdir_by_file_and_name(capsys):
+    from seamlab import lab
+
+    (lab.workdir() / "test_lab_sample.py").write_text(
+        "def test_one_plus_one_is_two():\n    assert 1 + 1 == 2\n\n\n"
+        "def test_a_wrong_sum_fails_with_its_message():\n"
+        "    assert 1 + 1 == 3, 'one and one make two'\n"
+    )
+    run = lab.run_tests("test_lab_sample.py", plugins=())
+
+    assert [(item.nodeid, item.outcome) for item in run.outcomes] == [
+        ("test_lab_sample.py::test_one_plus_one_is_two", "passed"),
+        ("test_lab_sample.py::test_a_wrong_sum_fails_with_its_message", "failed"),
+    ]
+    assert run.outcomes[1].message.startswith("AssertionError: one and one make two")
+    printed = capsys.readouterr().out
+    assert printed.endswith("2 tests: 1 passed, 1 failed\n")
+    assert str(lab.workdir()) not in printed
+
+
+def test_run_tests_sees_a_module_rewritten_within_the_same_second(monkeypatch):
+    # Same size, same mtime: a cached .pyc would still say 1 (on a machine that writes them).
+    from seamlab import lab
+
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+
+    module = lab.workdir() / "lab_answer.py"
+    (lab.workdir() / "test_lab_answer.py").write_text(
+        "from lab_answer import ANSWER\n\n\ndef test_answer_is_two():\n    assert ANSWER == 2\n"
+    )
+    module.write_text("ANSWER = 1\n")
+    written = module.stat().st_mtime_ns
+    first = lab.run_tests("test_lab_answer.py", plugins=(), show=False)
+    module.write_text("ANSWER = 2\n")
+    os.utime(module, ns=(written, written))  # as if rewritten at once
+    second = lab.run_tests("test_lab_answer.py", plugins=(), show=False)
+
+    assert [first.count("failed"), second.count("passed")] == [1, 1], second.output
+
+
+@by_chapter
+def test_mermaid_diagrams_have_no_semicolons(chapter):
+    # Mermaid reads `;` as the end of a statement, so `A->>B: BEGIN; INSERT` stops the whole
+    # diagram from drawing and the reader gets its source instead.
+    for index, cell in enumerate(_notebook(chapter).cells):
+        if cell.cell_type != "markdown":
+            continue
+        for block in re.findall(r"```mermaid\n(.*?)```", cell.source, flags=re.DOTALL):
+            for line in block.splitlines():
+                assert ";" not in line, (
+                    f"{chapter['notebook']} cell {index}: mermaid line {line.strip()!r} has a "
+                    "';', which ends a mermaid statement; use ',' instead"
+                )
