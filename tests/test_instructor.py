@@ -55,15 +55,31 @@ def test_a_release_ships_no_solution_code(course, tmp_path):
     assert release.hidden_shipped(made.out)
 
 
-def test_a_release_without_hidden_tests_keeps_only_the_write_tests_fixtures(course, tmp_path):
+def test_a_release_without_hidden_tests_keeps_only_the_learners_fixtures(course, tmp_path):
     made = release.release(course, tmp_path / "bundle", hidden=False)
     hidden = made.out / "src/seamlab/hidden"
     left = sorted(p.relative_to(hidden).as_posix() for p in hidden.rglob("*") if p.is_file())
     write_tests = {ex.slug for ex in course.exercises if ex.is_write_tests}
-    assert left == sorted(f"{slug}/conftest.py" for slug in write_tests
-                          if (course.exercise(slug).hidden_dir / "conftest.py").is_file())
+    expected = [f"{slug}/conftest.py" for slug in write_tests
+                if (course.exercise(slug).hidden_dir / "conftest.py").is_file()]
+    expected += [f"{ex.slug}/{p.name}" for ex in course.exercises
+                 for p in ex.hidden_dir.glob("*_fixtures.py") if not p.name.startswith("test_")]
+    assert left == sorted(expected)
+    assert not any(name.split("/")[1].startswith("test_") for name in left)
     assert not (made.out / "src/seamlab/mutants").exists()
     assert not release.hidden_shipped(made.out)
+
+
+def test_a_bundle_without_hidden_tests_keeps_the_fixtures_visible_tests_load(
+        course, tmp_path):
+    """08 and 09's visible tests load fixtures kept beside the hidden tests."""
+    made = release.release(course, tmp_path / "bundle", hidden=False)
+    for ref in ("08", "09"):
+        exercise = course.exercise(ref)
+        fixtures = sorted(exercise.hidden_dir.glob("*_fixtures.py"))
+        assert fixtures, f"{exercise.slug} no longer keeps learner fixtures beside its hidden tests"
+        for path in fixtures:
+            assert (made.out / "src/seamlab/hidden" / exercise.slug / path.name).is_file()
 
 
 def test_release_refuses_a_folder_that_is_not_empty(course, tmp_path):

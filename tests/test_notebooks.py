@@ -151,8 +151,7 @@ def test_chapter_checks_each_of_its_exercises_and_each_check_passed(chapter):
         if not (ROOT / "exercises" / exercise["slug"]).is_dir():
             continue  # announced in prose until the exercise exists
         assert f'seamlab.check("{exercise["id"]}")' in sources, (
-            f"{chapter['notebook']} should end with a check cell for exercise "
-            f"{exercise['slug']}"
+            f"{chapter['notebook']} should end with a check cell for exercise {exercise['slug']}"
         )
     for cell in _code_cells(notebook):
         if "seamlab.check(" in cell.source:
@@ -176,8 +175,9 @@ def test_volatile_outputs_are_ignored_narrowly(chapter):
 
 def test_no_notebook_run_uses_lax_comparison():
     # Where a command line or pytest configuration could switch it on (prose may name it).
-    places = [ROOT / name for name in ("Makefile", "pyproject.toml", "pytest.ini", "tox.ini",
-                                        "setup.cfg")]
+    places = [
+        ROOT / name for name in ("Makefile", "pyproject.toml", "pytest.ini", "tox.ini", "setup.cfg")
+    ]
     places += sorted((ROOT / ".github").glob("workflows/*.yml"))
     places += sorted((ROOT / ".ci").glob("*")) if (ROOT / ".ci").is_dir() else []
     for place in places:

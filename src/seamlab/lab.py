@@ -25,11 +25,11 @@ import atexit
 import io
 import logging
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import shutil
 import textwrap
 import time
 import warnings

@@ -76,10 +76,12 @@ def say(console: Console, markup: str = "") -> None:
 
 
 def services_phrase(services: Iterable[str]) -> str:
-    """``["postgres", "mail"]`` -> ``"Postgres and the mail provider"``."""
+    """``["postgres", "mail"]`` -> ``"real Postgres and the mail provider"``."""
     names = [SERVICE_NAMES.get(name, name) for name in services]
     if not names:
         return "the real services"
+    if not names[0].startswith("the "):
+        names[0] = f"real {names[0]}"
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
@@ -203,14 +205,14 @@ def _passed(console: Console, exercise: Exercise, result: GradeResult, nxt: Exer
         say(
             console,
             f"[bold green]✔ Passed.[/] Your {count} {tests} pass on the correct system and catch "
-            f"all {faults} planted fault{'s' if faults != 1 else ''}, against real {services} "
+            f"all {faults} planted fault{'s' if faults != 1 else ''}, against {services} "
             f"({result.duration:.1f} s). {score}"
         )
     else:
         say(
             console,
             f"[bold green]✔ Passed.[/] The seam {escape(exercise.seam)} holds: {count} hidden "
-            f"{tests} against real {services} in {result.duration:.1f} s. {score}"
+            f"{tests} against {services} in {result.duration:.1f} s. {score}"
         )
     say(
         console,

@@ -19,7 +19,7 @@ from seamlab.course import Course, Exercise
 from seamlab.paths import state_dir
 
 #: Never part of a starter, a backup or a diff.
-IGNORED = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints", "*.pyc", ".seamlab")
+IGNORED = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints", "*.pyc", ".seamlab", ".git-tree")
 
 
 def snapshot_dir(root: Path, slug: str) -> Path:

@@ -78,17 +78,26 @@ def release(course: Course, out: Path, *, hidden: bool = True) -> Release:
     return Release(out=out, hidden=hidden, files=files)
 
 
+def learner_fixture_files(course: Course, folder: Path) -> set[str]:
+    """Files of a hidden folder that the learner's own tests load, so a bundle without hidden
+    tests keeps them: the conftest.py of write-tests exercises, and any ``*_fixtures.py``."""
+    write_tests = {ex.slug for ex in course.exercises if ex.is_write_tests}
+    keep = {p.name for p in folder.glob("*_fixtures.py") if not p.name.startswith("test_")}
+    if folder.name in write_tests and (folder / "conftest.py").is_file():
+        keep.add("conftest.py")
+    return keep
+
+
 def _strip_hidden(course: Course, package: Path) -> None:
-    """Remove the hidden tests and planted faults; keep the fixtures of write-tests exercises
-    (their conftest.py), which the learner's own tests load."""
-    keep = {ex.slug for ex in course.exercises if ex.is_write_tests}
+    """Remove the hidden tests and planted faults; keep the learner-facing fixture files."""
     hidden = package / "hidden"
     if hidden.is_dir():
-        for folder in hidden.iterdir():
-            if folder.name in keep and folder.is_dir():
-                for item in folder.iterdir():
-                    if item.name != "conftest.py":
-                        shutil.rmtree(item) if item.is_dir() else item.unlink()
-            elif folder.is_dir():
+        for folder in (f for f in hidden.iterdir() if f.is_dir()):
+            keep = learner_fixture_files(course, folder)
+            if not keep:
                 shutil.rmtree(folder)
+                continue
+            for item in folder.iterdir():
+                if item.name not in keep:
+                    shutil.rmtree(item) if item.is_dir() else item.unlink()
     shutil.rmtree(package / "mutants", ignore_errors=True)
