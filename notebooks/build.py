@@ -11,6 +11,7 @@ can compare a fresh run against them. Never edit outputs by hand: rebuild.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
@@ -30,8 +31,19 @@ def chapters(selected: list[str]) -> list[Path]:
     return sources
 
 
+def stable_ids(notebook) -> None:
+    """Name each cell after its type and text, so a rebuild of an unchanged cell keeps its id
+    (jupytext makes up random ones, which would churn every diff)."""
+    seen: dict[str, int] = {}
+    for cell in notebook.cells:
+        digest = hashlib.sha256(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:8]
+        seen[digest] = seen.get(digest, 0) + 1
+        cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
+
+
 def build(source: Path, allow_errors: bool = False) -> float:
     notebook = jupytext.read(source)
+    stable_ids(notebook)
     notebook.metadata["kernelspec"] = KERNELSPEC
     notebook.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
     started = time.perf_counter()

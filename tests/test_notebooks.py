@@ -289,3 +289,27 @@ def test_mermaid_diagrams_have_no_semicolons(chapter):
                     f"{chapter['notebook']} cell {index}: mermaid line {line.strip()!r} has a "
                     "';', which ends a mermaid statement; use ',' instead"
                 )
+
+
+def test_a_killed_kernels_scratch_folder_is_swept_by_the_next_kernel(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from seamlab import lab
+
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    gone = tmp_path / f"{lab.WORKDIR_PREFIX}{finished.stdout.strip()}_abc"
+    alive = tmp_path / f"{lab.WORKDIR_PREFIX}{os.getpid()}_abc"
+    for folder in (gone, alive):
+        (folder / "test_left_behind.py").parent.mkdir()
+        (folder / "test_left_behind.py").write_text("")
+    monkeypatch.setattr(lab.tempfile, "gettempdir", lambda: str(tmp_path))
+
+    lab._sweep_workdirs_of_gone_kernels()
+
+    assert (gone.exists(), alive.exists()) == (False, True)

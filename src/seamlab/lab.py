@@ -265,6 +265,25 @@ def muted_fd_stdout() -> Iterator[None]:
 # --- a scratch folder for the code a chapter shows ------------------------------------------
 
 _WORKDIR: Path | None = None
+WORKDIR_PREFIX = "seamlab_lab_"
+
+
+def _sweep_workdirs_of_gone_kernels() -> None:
+    """Remove scratch folders of kernels that were killed (atexit never ran for them)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*_*"):
+        pid = folder.name[len(WORKDIR_PREFIX) :].split("_", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def workdir() -> Path:
@@ -281,7 +300,8 @@ def workdir() -> Path:
     """
     global _WORKDIR
     if _WORKDIR is None or not _WORKDIR.is_dir():
-        _WORKDIR = Path(tempfile.mkdtemp(prefix="seamlab_lab_"))
+        _sweep_workdirs_of_gone_kernels()
+        _WORKDIR = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}_"))
         atexit.register(shutil.rmtree, _WORKDIR, True)
     _quiet_writefile_in(_WORKDIR)
     return _WORKDIR
@@ -389,7 +409,7 @@ def run_pytest(
     indented triple-quoted strings. Prefer ``%%writefile`` cells and :func:`run_tests` in
     chapters: a learner reads code in a code cell, not in a string.
     """
-    with tempfile.TemporaryDirectory(prefix="seamlab_lab_") as folder:
+    with tempfile.TemporaryDirectory(prefix="seamlab_lab_files_") as folder:
         root = Path(folder)
         for name, source in files.items():
             path = root / name
