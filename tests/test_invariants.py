@@ -102,10 +102,13 @@ def test_an_empty_test_file_catches_no_planted_fault(exercise, tmp_path):
 def test_reference_copies_in_the_hidden_folder_match_the_solution(exercise):
     """Hidden tests that grade the learner's own tests keep copies of the correct modules (the
     solutions are not shipped to learners); those copies must not drift from the solution."""
-    reference = exercise.hidden_dir / "reference"
-    if not reference.is_dir():
+    copies = sorted((exercise.hidden_dir / "reference").glob("*.py"))
+    # Probe suites carry clean copies of the app modules they exercise (05).
+    copies += [p for p in sorted((exercise.hidden_dir / "probe_suite").glob("*.py"))
+               if (exercise.solution_folder / p.name).is_file()]
+    if not copies:
         pytest.skip("no reference copies")
-    for copy in sorted(reference.glob("*.py")):
+    for copy in copies:
         original = exercise.solution_folder / copy.name
         assert original.is_file(), f"{copy} has no counterpart in {exercise.solution_folder}"
         assert copy.read_text() == original.read_text(), (
