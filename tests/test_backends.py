@@ -226,6 +226,18 @@ def test_a_server_is_not_started_on_a_port_another_program_holds(tmp_path):
             RedisServer(tmp_path, port).start()
 
 
+def test_an_embedded_redis_is_known_to_be_starting_from_the_moment_it_is_launched(tmp_path):
+    # wait_ready keeps waiting on "connection refused" only while our server's process is
+    # alive; a pid that appears only once the server listens left a window (seen on a busy
+    # machine) in which a starting server looked like no server at all.
+    server = RedisServer(tmp_path / "run", free_port())
+    server.start()
+    try:
+        assert server.pid() is not None, "no pid recorded right after launch"
+    finally:
+        server.stop()
+
+
 def test_wait_ready_waits_for_an_embedded_server_that_is_still_starting(tmp_path):
     settings = settings_on_free_ports()
     server = RedisServer(backends.run_dir(tmp_path), backends.port_of(settings, "redis"))
