@@ -167,3 +167,30 @@ def test_the_notebook_summary_is_the_same_on_every_run():
         "  - test_recall_gives_back_text_from_real_redis: real Redis gave back b'hello ada': "
         "it returns bytes, the dict in the unit test returned str"
     )
+
+
+SLOW_TO_DESCRIBE = '''
+import time
+
+
+class Refused(Exception):
+    def __str__(self):
+        time.sleep(2.5)  # pytest formats this after the import has already failed
+        return "refused at import"
+
+
+raise Refused()
+'''
+
+
+def test_an_import_error_that_is_slow_to_format_is_reported_as_the_learners_error(tmp_path):
+    # The import budget (2 s here) covers importing alone, not pytest's work after a failed
+    # import: a late alarm escaped pytest as an internal error and the learner read
+    # "ImportTookTooLong" instead of their own exception.
+    target = learner_copy(FIX_DEMO.solution_folder, tmp_path, **{"greetings.py": SLOW_TO_DESCRIBE})
+
+    result = grade(FIX_DEMO, target=target, timeout=2)
+
+    assert result.verdict == "learner_error", result.summary
+    assert "Refused: refused at import" in result.summary
+    assert "ImportTookTooLong" not in result.summary + " ".join(t.message for t in result.tests)

@@ -214,24 +214,42 @@ def pytest_configure(config: pytest.Config) -> None:
     recorder.write()
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_make_collect_report(collector: pytest.Collector):
-    recorder = _recorder(collector.config)
-    budget = float(os.environ.get(IMPORT_TIMEOUT_ENV, "0") or 0)
-    armed = recorder is not None and budget > 0 and isinstance(collector, pytest.Module)
-    previous = None
-    if armed:
+class _BudgetedModule(pytest.Module):
+    """A test module whose import (and the learner code it imports) has a time budget.
+
+    The alarm covers the import alone: armed around the whole collect report it also fired
+    while pytest was formatting an import error (slowly, beside a fork bomb's spinning
+    children), escaped pytest as an internal error, and was reported as a crash instead of a
+    timeout.
+    """
+
+    def _getobj(self):
+        budget = float(os.environ.get(IMPORT_TIMEOUT_ENV, "0") or 0)
+        if budget <= 0:
+            return super()._getobj()
+
         def on_alarm(signum, frame):
-            raise ImportTookTooLong(f"importing {collector.name} took too long", f"{budget:g}")
+            raise ImportTookTooLong(f"importing {self.name} took too long", f"{budget:g}")
 
         previous = signal.signal(signal.SIGALRM, on_alarm)
         signal.setitimer(signal.ITIMER_REAL, budget)
-    try:
-        report = yield
-    finally:
-        if armed:
+        try:
+            return super()._getobj()
+        finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector):
+    if _recorder(parent.config) is None:
+        return None
+    return _BudgetedModule.from_parent(parent, path=module_path)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    report = yield
+    recorder = _recorder(collector.config)
     if recorder is not None:
         call = report.__dict__.get("call")
         if report.failed and call is not None and call.excinfo is not None:
