@@ -264,14 +264,21 @@ def test_ctrl_c_during_a_check_kills_the_run_and_cleans_up(tmp_path, settings):
         "from seamlab.grading import grade\n"
         f"grade(FIX_DEMO, target=Path({str(target)!r}), timeout=60)\n"
     )
-    env = {**os.environ, "TMPDIR": str(scratch)}
+    # PYTHONFAULTHANDLER: should the check not stop, SIGABRT makes it say where it was.
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONFAULTHANDLER": "1"}
     grader = subprocess.Popen([sys.executable, "-c", script], env=env,
                               stderr=subprocess.PIPE)
     try:
         wait_for(lambda: processes_graded_on(target), timeout=60,
                  what="the grading child process never started")
         grader.send_signal(signal.SIGINT)
-        _, stderr = grader.communicate(timeout=30)
+        try:
+            _, stderr = grader.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            grader.send_signal(signal.SIGABRT)
+            _, stderr = grader.communicate(timeout=10)
+            pytest.fail("the check was still running 30 s after Ctrl-C; it was here:\n"
+                        + stderr.decode(errors="replace")[-3000:])
     finally:
         if grader.poll() is None:
             grader.kill()

@@ -291,6 +291,29 @@ def test_the_watcher_reports_a_saved_file_once_it_settles(tmp_path, poll):
     assert not thread.is_alive()
 
 
+@pytest.mark.parametrize("poll", [True, False], ids=["polling", "file-events"])
+def test_a_save_made_before_the_watcher_started_is_not_lost(tmp_path, poll):
+    # `watch` prints "save a file to re-check" before its watcher runs; a learner (or a test)
+    # that saves in between must still get a re-check.
+    import threading
+
+    from seamlab import watch
+
+    (tmp_path / "validation.py").write_text("v1\n")
+    baseline = watch.snapshot(tmp_path)
+    (tmp_path / "validation.py").write_text("v2, saved at once\n")
+    stop = threading.Event()
+    timer = threading.Timer(10, stop.set)
+    timer.start()
+    try:
+        batch = next(watch.changes(tmp_path, stop=stop, poll=poll, debounce=0.1,
+                                   baseline=baseline), None)
+    finally:
+        timer.cancel()
+        stop.set()
+    assert batch is not None and {p.name for p in batch} == {"validation.py"}
+
+
 def test_watch_rechecks_on_save_and_stops_once_everything_passes(course_copy, postgres):
     import io
     import threading

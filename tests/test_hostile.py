@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).with_name("fixtures") / "hostile"
 ATTACKS = ("fork_bomb", "memory_hog", "endless_loop", "print_100mb", "drop_neighbour",
            "flushall", "read_secrets", "rewrite_gradebook")
-SENTINEL_DB = "seamlab_hostile_target"
+#: Per process: two checkouts testing at once against the same Postgres must not share it.
+SENTINEL_DB = f"seamlab_hostile_target_{os.getpid()}"
 
 pytestmark = pytest.mark.skipif(netns.available() is not None,
                                 reason=f"the sandbox needs root: {netns.available()}")

@@ -37,22 +37,29 @@ def changes(
     poll: bool | None = None,
     debounce: float = DEBOUNCE_S,
     on_fallback: Callable[[str], None] | None = None,
+    baseline: dict[Path, tuple[int, int]] | None = None,
 ) -> Iterator[set[Path]]:
-    """Yield each batch of changed files under ``folder`` until ``stop`` is set."""
+    """Yield each batch of changed files under ``folder`` until ``stop`` is set.
+
+    ``baseline`` is a :func:`snapshot` taken by the caller *before* it told the learner it is
+    watching: a save made between that message and the moment the watcher is running is
+    reported as the first batch instead of being lost (it was, on a loaded machine).
+    """
     stop = stop or threading.Event()
     if poll is None:
         poll = os.environ.get(POLL_ENV, "") not in ("", "0")
     if not poll:
         try:
-            yield from _events(folder, stop, debounce)
+            yield from _events(folder, stop, debounce, baseline)
             return
         except (OSError, RuntimeError, ImportError) as error:  # no watchfiles, or the OS refused
             if on_fallback:
                 on_fallback(f"file events are not available here ({error}); polling instead")
-    yield from _polling(folder, stop, debounce)
+    yield from _polling(folder, stop, debounce, baseline)
 
 
-def _events(folder: Path, stop: threading.Event, debounce: float) -> Iterator[set[Path]]:
+def _events(folder: Path, stop: threading.Event, debounce: float,
+            baseline: dict[Path, tuple[int, int]] | None) -> Iterator[set[Path]]:
     import watchfiles
 
     for batch in watchfiles.watch(
@@ -62,8 +69,14 @@ def _events(folder: Path, stop: threading.Event, debounce: float) -> Iterator[se
         step=50,
         watch_filter=lambda _change, path: relevant(Path(path)),
         raise_interrupt=True,
+        rust_timeout=int(POLL_INTERVAL_S * 1000),
+        yield_on_timeout=True,
     ):
         paths = {Path(path) for _change, path in batch}
+        if baseline is not None:
+            # The watcher is running now: what changed before it started is in the snapshot.
+            paths |= _diff(baseline, snapshot(folder))
+            baseline = None
         if paths:
             yield paths
 
@@ -88,8 +101,9 @@ def _diff(before: dict, after: dict) -> set[Path]:
     return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
 
 
-def _polling(folder: Path, stop: threading.Event, debounce: float) -> Iterator[set[Path]]:
-    seen = snapshot(folder)
+def _polling(folder: Path, stop: threading.Event, debounce: float,
+             baseline: dict[Path, tuple[int, int]] | None = None) -> Iterator[set[Path]]:
+    seen = snapshot(folder) if baseline is None else baseline
     while not stop.wait(POLL_INTERVAL_S):
         current = snapshot(folder)
         changed = _diff(seen, current)

@@ -20,6 +20,8 @@ from signup.models import User
 from signup.schema import create_all
 from sqlalchemy import delete
 
+from seamlab.pytest_plugin import unique_name
+
 #: Short enough that a slow-provider test stays quick, long enough for a loaded CI machine.
 MAIL_TIMEOUT = httpx.Timeout(1.0, connect=1.0)
 
@@ -77,9 +79,17 @@ def api_client(signup_app):
 
 
 @pytest.fixture
-def committed_api(signup_engine, redis_client, mail_client, amqp_url, live_server):
+def events_exchange() -> str:
+    """The app's topic exchange, private to one test: on the shared broker, another test's (or
+    another checkout's) registrations would otherwise land in this test's queue."""
+    return unique_name("signup.events")
+
+
+@pytest.fixture
+def committed_api(signup_engine, redis_client, mail_client, amqp_url, live_server,
+                  events_exchange):
     """An httpx client for the app behind a real server, committing for real (cleaned after)."""
-    publisher = EventPublisher(amqp_url)
+    publisher = EventPublisher(amqp_url, exchange=events_exchange)
     app = create_app(
         engine=signup_engine, redis=redis_client, mailer=mail_client, publisher=publisher
     )

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pika
 import pytest
-from signup.events import EXCHANGE, USER_REGISTERED
+from signup.events import USER_REGISTERED
 from signup.models import User
 from sqlalchemy import select
 
@@ -16,15 +16,16 @@ from seamlab.waiting import wait_for
 
 
 @pytest.fixture
-def registrations_queue(amqp_url):
-    """A private queue bound to the registration events; a channel to read it."""
+def registrations_queue(amqp_url, events_exchange):
+    """A private queue bound to this test's registration events; a channel to read it."""
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     channel = connection.channel()
-    channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+    channel.exchange_declare(events_exchange, exchange_type="topic", durable=True)
     queue = unique_name("signup-test")
     channel.queue_declare(queue, exclusive=True, auto_delete=True)
-    channel.queue_bind(queue, EXCHANGE, routing_key=USER_REGISTERED)
+    channel.queue_bind(queue, events_exchange, routing_key=USER_REGISTERED)
     yield channel, queue
+    channel.exchange_delete(events_exchange)
     connection.close()
 
 

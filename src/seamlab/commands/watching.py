@@ -53,11 +53,12 @@ def watch_exercise(ws: Workspace, ref: str | None, *, poll: bool | None = None,
                 break
             exercise = nxt
             verdict = run_check()
+        baseline = watch.snapshot(exercise.folder)  # before the line that invites a save
         waiting_line()
         while not stop.is_set():
             moved = False
             for _batch in watch.changes(
-                exercise.folder, stop=stop, poll=poll,
+                exercise.folder, stop=stop, poll=poll, baseline=baseline,
                 on_fallback=lambda why: console.print(f"[dim]({escape(why)})[/]"),
             ):
                 console.rule(f"re-checking {exercise.id}")
@@ -67,6 +68,7 @@ def watch_exercise(ws: Workspace, ref: str | None, *, poll: bool | None = None,
                         return OK
                     if nxt.slug != exercise.slug:
                         exercise, moved = nxt, True
+                        baseline = watch.snapshot(exercise.folder)
                         break  # watch the new exercise's folder
                 waiting_line()
             if not moved:

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -121,10 +122,11 @@ def run(spec: RunSpec) -> ChildRun:
         if box is not None:
             argv, env, extra = box.wrap(argv, env)
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen(
-                argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                start_new_session=True, **extra,
-            )
+            with _interrupts_deferred():
+                proc = subprocess.Popen(
+                    argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                    stderr=err, start_new_session=True, **extra,
+                )
             wall_timed_out = False
             try:
                 proc.wait(timeout=spec.wall_timeout)
@@ -150,6 +152,26 @@ def run(spec: RunSpec) -> ChildRun:
                 proc.wait()
         stack.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back while the child is being started, and deliver it once ``proc`` exists.
+
+    A Ctrl-C that landed inside ``Popen()`` (after the fork, before it returned; a wide window
+    on a loaded machine) left a child nobody knew about, running on after the check.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        signal.raise_signal(signal.SIGINT)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
