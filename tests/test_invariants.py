@@ -113,3 +113,26 @@ def test_reference_copies_in_the_hidden_folder_match_the_solution(exercise):
         assert original.is_file(), f"{copy} has no counterpart in {exercise.solution_folder}"
         assert copy.read_text() == original.read_text(), (
             f"{copy} differs from {original}: update the copy after changing the solution")
+
+
+FIXES = ROOT / "tests" / "fixtures" / "fixes"
+FIX_FIXTURES = sorted(p for p in FIXES.glob("*/*") if p.is_dir() and p.name.split("-")[0]
+                      in ("right", "wrong"))
+
+
+@pytest.mark.parametrize("fix", FIX_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_other_fixes_are_graded_by_what_they_do_not_how(fix, tmp_path):
+    """Invariant 6: a correct fix unlike the reference passes; a plausible wrong one does not."""
+    import shutil
+
+    exercise = COURSE.exercise(fix.parent.name)
+    target = tmp_path / exercise.slug
+    shutil.copytree(exercise.folder, target)
+    shutil.copytree(fix, target, dirs_exist_ok=True)
+
+    result = grade(exercise, target=target)
+
+    if fix.name.startswith("right-"):
+        assert result.verdict == "passed", result.summary
+    else:
+        assert result.verdict == "failed", result.summary
