@@ -257,7 +257,10 @@ def test_ctrl_c_during_a_check_kills_the_run_and_cleans_up(tmp_path, settings):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     script = (
-        "import sys\n"
+        # Ctrl-C as in a terminal, even when this suite was started where SIGINT is ignored
+        # (a background job of a non-interactive shell), which the child would inherit.
+        "import signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
         "from pathlib import Path\n"
         "from fixtures.demo import FIX_DEMO\n"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import redis
 from seamlab import course as course_module
 from seamlab import isolation
 from seamlab.config import Settings
+from seamlab.embedded.process import free_port
 from seamlab.instructor import autograde, netns, store
 from seamlab.instructor.sandbox import UID_BASE, UID_COUNT, Limits, processes_of
 
@@ -36,15 +36,11 @@ pytestmark = pytest.mark.skipif(netns.available() is not None,
                                 reason=f"the sandbox needs root: {netns.available()}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def private_redis():
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                              "--save", "", "--appendonly", "no", "--databases", "256"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import random
 import signal
 import socket
 import stat
@@ -190,9 +191,23 @@ def port_open(host: str, port: int, timeout: float = 0.25) -> bool:
         return False
 
 
+#: Below Linux's ephemeral range (32768-60999) and macOS's (49152-65535): a port chosen here
+#: is not handed out as the local end of some outgoing connection before our server binds it,
+#: and two checkouts testing at once pick independently instead of from the same sequence.
+_FREE_PORTS = range(20000, 32000)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nobody listens on right now (for tests and benchmarks)."""
-    with socket.socket() as sock:
+    for _ in range(200):
+        port = random.choice(_FREE_PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # a crowded range: let the kernel choose
         sock.bind((host, 0))
         return sock.getsockname()[1]
 
