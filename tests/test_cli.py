@@ -369,3 +369,37 @@ def test_in_a_git_checkout_reset_restores_the_committed_starter_even_if_edited_e
 
     assert seamlab("reset", "01").exit_code == 0
     assert validation.read_text() == committed + "# a course update\n"
+
+
+@pytest.mark.parametrize("breakage", ["folder", "read-only"])
+def test_every_command_works_when_progress_cannot_be_saved(course_copy, postgres, breakage):
+    path = course_copy / ".seamlab" / "progress.json"
+    if breakage == "folder":
+        path.mkdir(parents=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text('{"version": 1, "exercises": {}}\n')
+        path.chmod(0o444)
+
+    for args in ([], ["list"], ["hint", "01"]):
+        result = seamlab(*args)
+        assert result.exit_code == 0, result.output
+        assert "Warning:" in result.output
+    checked = seamlab("check", "01")
+
+    assert checked.exit_code == 1, checked.output  # the starter fails: the verdict is shown
+    assert "Warning:" in checked.output and "Traceback" not in checked.output
+    assert "swapped" in checked.output.lower() or "fail" in checked.output.lower()
+    assert path.is_dir() if breakage == "folder" else path.stat().st_mode & 0o777 == 0o444
+
+
+def test_outside_any_course_check_says_which_course_it_uses(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "SEAMLAB_HOME"}
+    result = subprocess.run([sys.executable, "-m", "seamlab.cli", "list"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120)
+
+    assert "not inside a course folder" in result.stdout, result.stdout + result.stderr
+    assert str(ROOT) in result.stdout.splitlines()[0]

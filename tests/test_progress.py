@@ -57,7 +57,8 @@ def test_saving_leaves_no_temporary_files_behind(tmp_path):
     progress.save()
     progress.save()
 
-    assert sorted(p.name for p in (tmp_path / ".seamlab").iterdir()) == ["progress.json"]
+    names = sorted(p.name for p in (tmp_path / ".seamlab").iterdir())
+    assert names == ["progress.json", "progress.json.lock"]  # the lock stays: it is reused
     assert json.loads((tmp_path / ".seamlab" / "progress.json").read_text())["version"] == 1
 
 
@@ -87,3 +88,80 @@ def test_fields_a_newer_seamlab_added_are_ignored_not_treated_as_corruption(tmp_
     progress = Progress.load(tmp_path)
 
     assert progress.passed("ex") and progress.warning is None
+
+
+def test_two_processes_saving_at_once_keep_each_others_passes(tmp_path):
+    """`watch` in one terminal and `check` in another: each saves its own change only."""
+    watcher, checker = Progress.load(tmp_path), Progress.load(tmp_path)
+    watcher.record_check("01-date-seam", "passed", 10, 10)
+    checker.record_check("05-duplicate-email", "passed", 10, 10)
+    checker.reveal_hint("05-duplicate-email", available=3)
+    watcher.save()
+    checker.save()
+
+    again = Progress.load(tmp_path)
+
+    assert again.passed("01-date-seam") and again.passed("05-duplicate-email")
+    assert again.of("05-duplicate-email").hints_revealed == 1
+    assert checker.passed("01-date-seam")  # a save also brings in what the others saved
+
+
+def test_concurrent_saves_from_real_processes_lose_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from seamlab.progress import Progress\n"
+            "for n in range(15):\n"
+            "    p = Progress.load(Path(sys.argv[1]))\n"
+            "    p.record_check(f'{sys.argv[2]}-{n}', 'passed', 1, 1)\n"
+            "    p.save()\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), name])
+             for name in ("a", "b", "c")]
+    assert [proc.wait() for proc in procs] == [0, 0, 0]
+
+    again = Progress.load(tmp_path)
+
+    assert sum(again.passed(f"{name}-{n}") for name in "abc" for n in range(15)) == 45
+
+
+def test_a_folder_in_place_of_the_progress_file_warns_and_keeps_progress_in_memory(tmp_path):
+    (tmp_path / ".seamlab" / "progress.json").mkdir(parents=True)
+
+    progress = Progress.load(tmp_path)
+    progress.record_check("ex", "passed", 10, 10)
+
+    assert progress.warning and "cannot be saved" in progress.warning
+    assert progress.save() is None  # already warned once: no second warning, no traceback
+    assert progress.passed("ex")
+    assert (tmp_path / ".seamlab" / "progress.json").is_dir()
+
+
+def test_a_read_only_progress_file_is_read_and_never_rewritten(tmp_path):
+    first = Progress.load(tmp_path)
+    first.record_check("ex", "passed", 10, 10)
+    first.save()
+    path = tmp_path / ".seamlab" / "progress.json"
+    path.chmod(0o444)
+    before = path.read_bytes()
+
+    progress = Progress.load(tmp_path)
+    progress.record_check("other", "failed", 0, 10)
+    progress.save()
+
+    assert progress.passed("ex")
+    assert "read-only" in progress.warning
+    assert path.read_bytes() == before
+    assert path.stat().st_mode & 0o777 == 0o444
+
+
+def test_saving_keeps_the_files_mode(tmp_path):
+    progress = Progress.load(tmp_path)
+    progress.record_check("ex", "failed", 0, 10)
+    progress.save()
+    path = tmp_path / ".seamlab" / "progress.json"
+    path.chmod(0o640)
+
+    progress.record_check("ex", "passed", 10, 10)
+    progress.save()
+
+    assert path.stat().st_mode & 0o777 == 0o640

@@ -3,6 +3,12 @@
 Writes are atomic (a temporary file in the same folder, then ``os.replace``), so an interrupted
 ``seamlab check`` never leaves half a file. A file that cannot be read as progress is kept aside
 as ``progress.json.corrupt-<timestamp>`` and progress starts again, with a warning that says so.
+
+Several seamlab processes may run at once (``watch`` in one terminal, ``check`` in another, a
+notebook): each remembers the changes it made (not a whole copy) and ``save`` replays them on
+the file as it is now, under a file lock, so no process erases another's pass. A progress file
+that cannot be read or written (a folder in its place, a read-only file) never stops a command:
+progress is then kept in memory only, with a one-line warning. Saving keeps the file's mode.
 """
 
 from __future__ import annotations
@@ -10,10 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 from seamlab.paths import state_dir
 
@@ -52,15 +62,26 @@ class Progress:
     exercises: dict[str, ExerciseProgress] = field(default_factory=dict)
     #: Set when the file on disk was unreadable: what happened, for the CLI to show once.
     warning: str | None = None
+    #: The changes made since the last save, replayed on the file's current content by save().
+    _changes: list[Callable[[Progress], None]] = field(default_factory=list, repr=False)
+    #: False when the file cannot be written (a folder, read-only): progress stays in memory.
+    writable: bool = True
 
     # --- reading ----------------------------------------------------------------------------
     @classmethod
     def load(cls, root: Path | None = None) -> Progress:
-        path = state_dir(root) / FILENAME
+        try:
+            path = state_dir(root) / FILENAME
+        except OSError as error:
+            path = (root or Path.cwd()) / ".seamlab" / FILENAME
+            return cls(path=path, writable=False, warning=_unusable(path, error))
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
             return cls(path=path)
+        except OSError as error:  # a folder in its place, no permission to read it
+            return cls(path=path, writable=False, warning=_unusable(path, error))
+        read_only = _read_only(path)
         try:
             data = json.loads(raw.decode("utf-8"))  # UnicodeDecodeError is a ValueError
             if not isinstance(data, dict) or not isinstance(data.get("exercises"), dict):
@@ -71,7 +92,11 @@ class Progress:
             }
         except (ValueError, TypeError, AttributeError) as error:
             kept = path.with_name(f"{FILENAME}.corrupt-{_stamp()}")
-            os.replace(path, kept)
+            try:
+                os.replace(path, kept)
+            except OSError as move_error:
+                return cls(path=path, writable=False,
+                           warning=_unusable(path, f"{error}; and {move_error}"))
             return cls(
                 path=path,
                 warning=(
@@ -80,7 +105,21 @@ class Progress:
                     f"you finished to mark them passed again."
                 ),
             )
+        if read_only:
+            return cls(path=path, exercises=exercises, writable=False,
+                       warning=f"Your progress file {path} is read-only: this session's "
+                       "progress is not saved. Fix: `chmod u+w` it to save progress again.")
         return cls(path=path, exercises=exercises)
+
+    @classmethod
+    def _reread(cls, path: Path) -> dict[str, ExerciseProgress]:
+        """The exercises in the file now (empty when it is gone or unreadable)."""
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8"))
+            return {str(slug): ExerciseProgress.from_dict(entry)
+                    for slug, entry in data["exercises"].items()}
+        except (OSError, ValueError, TypeError, AttributeError, KeyError):
+            return {}
 
     def of(self, slug: str) -> ExerciseProgress:
         return self.exercises.get(slug) or ExerciseProgress()
@@ -95,13 +134,22 @@ class Progress:
     def _entry(self, slug: str) -> ExerciseProgress:
         return self.exercises.setdefault(slug, ExerciseProgress())
 
+    def _change(self, change: Callable[[Progress], None]) -> None:
+        change(self)
+        self._changes.append(change)
+
     def record_check(self, slug: str, verdict: str, score: float, max_score: float) -> None:
         """Remember a graded run. Infrastructure errors are not the learner's: not recorded."""
         if verdict == "infra_error":
             return
+        when = _now()
+        self._change(lambda p: p._apply_check(slug, verdict, score, max_score, when))
+
+    def _apply_check(self, slug: str, verdict: str, score: float, max_score: float,
+                     when: str) -> None:
         entry = self._entry(slug)
         entry.checks += 1
-        entry.last_checked = _now()
+        entry.last_checked = when
         entry.last_verdict = verdict
         entry.max_score = max_score
         entry.best_score = max(entry.best_score, score)
@@ -112,22 +160,50 @@ class Progress:
 
     def reveal_hint(self, slug: str, available: int) -> int:
         """Reveal one more hint (up to ``available``); return how many are revealed now."""
-        entry = self._entry(slug)
-        entry.hints_revealed = min(available, entry.hints_revealed + 1)
-        return entry.hints_revealed
+        wanted = min(available, self.of(slug).hints_revealed + 1)
 
-    def save(self) -> None:
-        data = {
-            "version": FORMAT_VERSION,
-            "exercises": {slug: asdict(entry) for slug, entry in sorted(self.exercises.items())},
-        }
-        write_atomically(self.path, json.dumps(data, indent=2) + "\n")
+        def reveal(progress: Progress) -> None:
+            entry = progress._entry(slug)
+            entry.hints_revealed = max(entry.hints_revealed, wanted)
+
+        self._change(reveal)
+        return self.of(slug).hints_revealed
+
+    def save(self) -> str | None:
+        """Merge this process's changes into the file; returns a warning when it could not."""
+        if not self.writable:
+            return None
+        lock = FileLock(str(self.path.with_name(FILENAME + ".lock")), timeout=10)
+        try:
+            with lock:
+                if self.path.exists() and (self.path.is_dir() or _read_only(self.path)):
+                    raise PermissionError(f"{self.path} is not a writable file")
+                current = Progress(path=self.path, exercises=self._reread(self.path))
+                for change in self._changes:
+                    change(current)
+                data = {
+                    "version": FORMAT_VERSION,
+                    "exercises": {slug: asdict(entry)
+                                  for slug, entry in sorted(current.exercises.items())},
+                }
+                write_atomically(self.path, json.dumps(data, indent=2) + "\n")
+        except (OSError, Timeout) as error:
+            self.writable = False
+            self.warning = _unusable(self.path, error)
+            return self.warning
+        self.exercises, self._changes = current.exercises, []
+        return None
 
 
 def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(handle, mode)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
@@ -136,6 +212,26 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _read_only(path: Path) -> bool:
+    """No write bit at all: the learner (or an admin) made it read-only on purpose. Checked by
+    mode, not access(): root may write anything, and should still not overwrite it."""
+    try:
+        return os.stat(path).st_mode & 0o222 == 0
+    except OSError:
+        return False
+
+
+def _unusable(path: Path, error: object) -> str:
+    return (f"Progress cannot be saved to {path} ({error}): this session's progress is kept "
+            "in memory only. Fix: make it a writable file (or remove it).")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _now() -> str:

@@ -72,7 +72,8 @@ def grade_once(ws: Workspace, exercise: Exercise, *, target: Path | None = None,
     result = grade(exercise, target=folder, junit=junit, timeout=timeout)
     if folder == exercise.folder.resolve():
         ws.progress.record_check(exercise.slug, result.verdict, result.score, result.max_score)
-        ws.progress.save()
+        if warning := ws.progress.save():
+            ws.console.print(f"[yellow]Warning:[/] {warning}", soft_wrap=True)
     return result
 
 

@@ -16,7 +16,8 @@ def hint(ws: Workspace, ref: str | None) -> int:
         return exercise
     before = ws.progress.of(exercise.slug).hints_revealed
     revealed = ws.progress.reveal_hint(exercise.slug, len(exercise.hints))
-    ws.progress.save()
+    if warning := ws.progress.save():
+        ws.console.print(f"[yellow]Warning:[/] {warning}", soft_wrap=True)
 
     ws.console.print(render.exercise_heading(exercise))
     total = len(exercise.hints)

@@ -10,7 +10,7 @@ from rich.console import Console
 from seamlab import course as course_module
 from seamlab.commands.starters import ensure_snapshots
 from seamlab.course import Course, Exercise
-from seamlab.paths import project_root
+from seamlab.paths import fallback_note, project_root
 from seamlab.progress import Progress
 
 
@@ -26,10 +26,12 @@ class Workspace:
         """Load course.toml and progress; show the progress warning, if any, once."""
         console = console or Console(highlight=False)
         root = project_root()
+        if note := fallback_note():
+            console.print(f"[yellow]Note:[/] {note}", soft_wrap=True)
         loaded = course_module.load(root)
         progress = Progress.load(loaded.root)
         if progress.warning:
-            console.print(f"[yellow]Warning:[/] {progress.warning}")
+            console.print(f"[yellow]Warning:[/] {progress.warning}", soft_wrap=True)
             progress.save()
         try:
             ensure_snapshots(loaded)  # the untouched starters, for `reset` and `solution`
