@@ -33,7 +33,6 @@ import tempfile
 import textwrap
 import time
 import warnings
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, redirect_stdout, suppress
 from dataclasses import dataclass, field
@@ -427,9 +426,11 @@ def _run_in(
     timeout: float,
     show: bool,
 ) -> PytestRun:
+    from seamlab import pytest_child
+
     with tempfile.TemporaryDirectory(prefix="seamlab_lab_report_") as reports:
         report = Path(reports) / "report.xml"
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        command = ["-q", "-p", "no:cacheprovider"]
         for plugin in plugins:
             command += ["-p", plugin]
         command += ["--rootdir", str(root), f"--junitxml={report}", *args, *paths]
@@ -438,52 +439,31 @@ def _run_in(
         # A file rewritten within the same second keeps its size and mtime often enough for
         # a cached .pyc to win over the new source: write no bytecode for these small files.
         child_env["PYTHONDONTWRITEBYTECODE"] = "1"
-        completed = subprocess.run(
-            command,
-            cwd=root,
-            env=child_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,  # failing tests are a result here, not an error
-        )
-        outcomes = _read_junit(report) if report.exists() else []
+        spec = pytest_child.ChildSpec(
+            args=command, cwd=root, env=child_env, python_flags=(),
+            limits=pytest_child.Limits(wall=timeout), output_dir=Path(reports),
+            merge_output=False)
+        finished = pytest_child.run(spec)
+        if finished.timed_out:
+            raise subprocess.TimeoutExpired(command, timeout)
+        cases = pytest_child.read_junit(report) or []
+        outcomes = [TestOutcome(case.nodeid, case.outcome, case.message) for case in cases]
+        stdout, stderr = finished.output, finished.tail(10**7, "stderr")
+        returncode = finished.returncode
     # Messages name files by their path in the (temporary) folder: keep just their names.
     folder = f"{root}{os.sep}"
     outcomes = [
         TestOutcome(item.nodeid, item.outcome, item.message.replace(folder, ""))
         for item in outcomes
     ]
-    run = PytestRun(outcomes, completed.returncode, completed.stdout + completed.stderr)
-    if not outcomes and completed.returncode not in (0, 5):
+    run = PytestRun(outcomes, returncode, stdout + stderr)
+    if not outcomes and returncode not in (0, 5):
         # pytest could not even collect: show its own words, they name the problem.
         words = _last_lines(run.output).replace(folder, "")
         run.outcomes.append(TestOutcome("(collection)", "error", words))
     if show:
         print(run.summary())
     return run
-
-
-def _read_junit(path: Path) -> list[TestOutcome]:
-    outcomes = []
-    for case in ET.parse(path).getroot().iter("testcase"):
-        module = (case.get("classname") or "").replace(".", "/")
-        nodeid = f"{module}.py::{case.get('name')}" if module else case.get("name", "?")
-        outcome, message = "passed", ""
-        for child in case:
-            if child.tag in ("failure", "error", "skipped"):
-                outcome = {"failure": "failed"}.get(child.tag, child.tag)
-                message = _first_line(child.get("message") or child.text or "")
-                break
-        outcomes.append(TestOutcome(nodeid, outcome, message))
-    return outcomes
-
-
-def _first_line(text: str) -> str:
-    for line in text.strip().splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
 
 
 def _last_lines(text: str, count: int = 3) -> str:

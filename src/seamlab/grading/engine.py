@@ -17,12 +17,16 @@ from typing import TYPE_CHECKING
 from seamlab.config import Settings
 from seamlab.errors import ServiceUnavailable
 from seamlab.grading import outcome, runner
+from seamlab.grading.expected import hidden_tests
 from seamlab.grading.results import GradeResult, TestOutcome
 
 if TYPE_CHECKING:
     from seamlab.course import Exercise
 
 DEFAULT_TEST_TIMEOUT = 20.0
+#: Address space of a grading child and everything it starts (RLIMIT_AS). The libraries a
+#: hidden run imports take ~0.6 GB of address space; more than this is the learner's code.
+DEFAULT_MEMORY_MB = 3072
 DB_PREFIX = "seamlab_g"
 #: Postgres and Redis are always needed (the private state) and checked by creating it;
 #: RabbitMQ is checked up front when an exercise uses it; the mail provider runs in the child.
@@ -145,7 +149,9 @@ def grade(
     services = services_for(exercise)
     spec = runner.RunSpec(paths=[exercise.hidden_dir], target=target,
                           rootdir=exercise.hidden_dir, per_test_timeout=per_test,
-                          wall_timeout=wall_limit(per_test, wall_timeout), junit=junit)
+                          wall_timeout=wall_limit(per_test, wall_timeout), junit=junit,
+                          expected=hidden_tests(exercise.hidden_dir),
+                          memory_mb=DEFAULT_MEMORY_MB)
     try:
         probe_before(settings, services)
         phases.mark("services")

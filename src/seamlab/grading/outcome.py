@@ -71,7 +71,50 @@ def decide(run: ChildRun, wall_timeout: float) -> Decision:
         return Decision("infra_error", tests,
                         "No hidden tests were found for this exercise. Fix: reinstall seamlab.",
                         no_tests=True)
+    problem = disagreement(run, report, tests)
+    if problem:
+        message = ("The test results were tampered with, so this run scores 0: " + problem
+                   + ". Your code must not write the grader's report or change pytest's "
+                   "results.")
+        tests = [*tests, TestOutcome(nodeid="<report>", name="checking the test report",
+                                     outcome="error", message=message)]
+        return Decision("learner_error", tests, message)
     return Decision("passed", tests, "")
+
+
+def base_name(nodeid: str) -> str:
+    """``test_x.py::test_y[case]`` -> ``test_x.py::test_y``: what a parametrised test is."""
+    return nodeid.split("[", 1)[0]
+
+
+def disagreement(run: ChildRun, report: dict, tests: list[TestOutcome]) -> str:
+    """Why a report that says "all passed" is not to be believed ('' when it is).
+
+    The report travels on a channel the child cannot replace, but code in the child's process
+    can still write to it; so a passing report must also agree with what pytest itself
+    says (its exit status, its JUnit report) and with the tests the parent knows exist.
+    """
+    if run.returncode != 0:
+        return f"the report says every test passed, but pytest exited with {run.returncode}"
+    if report.get("exitstatus") != 0:
+        return f"the report says every test passed, but also exit status {report.get('exitstatus')}"
+    if run.junit is None:
+        return "pytest's own JUnit report is missing"
+    junit = {(case.name, case.outcome) for case in run.junit}
+    if len(run.junit) != len(tests) or junit != {(t.name, "passed") for t in tests}:
+        counts = f"{len(run.junit)} in pytest's JUnit report, {len(tests)} in the report"
+        return f"the report and pytest's JUnit report list different tests ({counts})"
+    if run.expected is not None:
+        reported = sorted({base_name(t.nodeid) for t in tests})
+        expected = sorted(set(run.expected))
+        if reported != expected:
+            missing = [name for name in expected if name not in reported]
+            extra = [name for name in reported if name not in expected]
+            detail = "; ".join(filter(None, [
+                f"missing {', '.join(missing[:3])}" if missing else "",
+                f"unknown {', '.join(extra[:3])}" if extra else ""]))
+            return f"the report does not list the exercise's hidden tests ({detail})"
+    return ""
 
 
 def _mark(tests: list[TestOutcome], nodeid: str | None, outcome: str,

@@ -2,9 +2,10 @@
 
 It records, for every hidden test, what the learner needs to know: the outcome, the assertion
 message the hidden test wrote for them, the deepest place in *their* folder where an error came
-from (``validation.py:12``), and whether the test pins the seam. Results are written as JSON to
-the path in ``SEAMLAB_REPORT_PATH`` after every test, so a run that dies half way still says how
-far it got. The grader never trusts this file alone (see ``outcome.py``).
+from (``validation.py:12``), and whether the test pins the seam. Results are appended as JSON
+lines to the descriptor numbered in ``SEAMLAB_REPORT_FD`` (a file the grader created and
+opened O_APPEND; its folder is the grader's) after every test, so a run that dies half way
+still says how far it got. The grader never trusts this file alone (see ``outcome.py``).
 
 It also bounds the time spent importing each test module: an infinite loop at import time in
 the learner's code happens during collection, where pytest-timeout does not reach.
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 
 from seamlab.errors import ServiceUnavailable
-from seamlab.grading.protocol import IMPORT_TIMEOUT_ENV, REPORT_ENV, TARGET_ENV
+from seamlab.grading.protocol import IMPORT_TIMEOUT_ENV, MEMORY_ENV, REPORT_FD_ENV, TARGET_ENV
 
 TIMEOUT_PREFIX = "Timeout (>"
 
@@ -34,8 +35,8 @@ class ImportTookTooLong(BaseException):
 
 
 class _Recorder:
-    def __init__(self, path: Path, target: Path | None) -> None:
-        self.path = path
+    def __init__(self, fd: int, target: Path | None) -> None:
+        self.fd = fd
         self.target = target
         self.tests: dict[str, dict[str, Any]] = {}
         self.current: str | None = None
@@ -65,6 +66,14 @@ class _Recorder:
                 f"infinite loop, or a call that waits forever?{where}",
                 "location": location,
             }
+        if isinstance(root, MemoryError):
+            limit = os.environ.get(MEMORY_ENV)
+            amount = f"more than {limit} MB" if limit else "more memory than allowed"
+            where = f" at {location}" if location else ""
+            return {"outcome": "error", "location": location,
+                    "message": f"Your code used {amount}{where} (MemoryError: the run's memory "
+                    "limit). A list or string growing without end, or one far bigger than "
+                    "needed?"}
         if when == "call" and isinstance(root, (AssertionError, pytest.fail.Exception)):
             return {"outcome": "failed", "message": message, "location": location}
         if isinstance(root, SyntaxError) and not isinstance(root, ImportError):
@@ -151,9 +160,11 @@ class _Recorder:
             "current": self.current,
             "tests": list(self.tests.values()),
         }
-        tmp = self.path.with_name(self.path.name + ".part")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, self.path)
+        line = (json.dumps(data) + "\n").encode("utf-8")
+        try:
+            os.write(self.fd, line)  # one write, O_APPEND: a snapshot is whole or absent
+        except OSError:
+            pass
 
 
 def _chain(error: BaseException) -> list[BaseException]:
@@ -200,16 +211,21 @@ def _recorder(config: pytest.Config) -> _Recorder | None:
 
 # --- hooks -------------------------------------------------------------------------------
 def pytest_configure(config: pytest.Config) -> None:
-    # Popped so that learner code cannot find (and write) the results file.
-    path = os.environ.pop(REPORT_ENV, None)
-    if not path:
+    # Popped so that learner code does not stumble on it (it is not a secret: see SECURITY.md).
+    fd_text = os.environ.pop(REPORT_FD_ENV, None)
+    if not fd_text or not fd_text.isdigit():
+        return
+    fd = int(fd_text)
+    try:
+        os.set_inheritable(fd, False)  # nested runs the hidden tests start do not get it
+    except OSError:
         return
     target_text = os.environ.get(TARGET_ENV)
     target = Path(target_text).resolve() if target_text else None
     if target is not None and str(target) not in sys.path:
         sys.path.insert(0, str(target))
     config.addinivalue_line("markers", "seam: the test that pins the exercise's seam")
-    recorder = _Recorder(Path(path), target)
+    recorder = _Recorder(fd, target)
     config.stash[_recorder_key] = recorder
     recorder.write()
 

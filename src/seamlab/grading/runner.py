@@ -3,7 +3,8 @@
 The child gets its own process group (so the whole tree can be killed), its own temporary
 folder as cwd and TMPDIR (removed afterwards), a clean environment (no PYTHON*, PYTEST_*,
 TEST_* or SEAMLAB_* leaking in from the caller), our own ini file instead of the learner's,
-and a wall-clock limit. Results come back through the reporter's JSON file.
+and a wall-clock limit. The process itself is `seamlab.pytest_child`'s; results come back
+through the reporter's JSON lines on an inherited descriptor (see `run`).
 """
 
 from __future__ import annotations
@@ -11,18 +12,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seamlab import pytest_child
 from seamlab.grading import protocol
 
 INI_FILE = Path(__file__).resolve().with_name("pytest.ini")
@@ -44,6 +43,10 @@ class RunSpec:
     #: Hidden-test runs use our ini, no plugin autoload, and never read the learner's config.
     sealed: bool = True
     junit: Path | None = None
+    #: Names of the tests the parent knows the run must report (None: not known).
+    expected: list[str] | None = None
+    #: Address-space limit of the child and all it starts, in MB (None: unlimited).
+    memory_mb: int | None = None
 
 
 @dataclass
@@ -54,9 +57,12 @@ class ChildRun:
     stdout_tail: str
     stderr_tail: str
     duration: float
+    junit: list[pytest_child.JunitCase] | None = None
+    expected: list[str] | None = None
+    memory_mb: int | None = None
 
 
-def command(spec: RunSpec) -> list[str]:
+def command(spec: RunSpec, junit: str | None = None) -> list[str]:
     args = [sys.executable, "-I", "-B", "-m", "pytest", *map(str, spec.paths)]
     args += ["--rootdir", str(spec.rootdir), "-p", "no:cacheprovider", "-q"]
     if spec.sealed:
@@ -67,20 +73,22 @@ def command(spec: RunSpec) -> list[str]:
     args += ["-p", "seamlab.pytest_plugin"]
     args += ["-p", "seamlab.grading.reporter", "-p", "timeout",
              "--timeout", _seconds(spec.per_test_timeout)]
-    if spec.junit is not None:
-        args += ["--junitxml", str(spec.junit)]
+    if junit is not None:
+        args += ["--junitxml", junit]
     return args
 
 
-def child_env(spec: RunSpec, report_path: Path, tmp: Path) -> dict[str, str]:
+def child_env(spec: RunSpec, report_fd: int, tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
     # Third-party plugins (nbval, jupyter...) cost seconds to import and are not needed.
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env.update(spec.service_env)
-    env[protocol.REPORT_ENV] = str(report_path)
+    env[protocol.REPORT_FD_ENV] = str(report_fd)
     env[protocol.TARGET_ENV] = str(spec.target)
     env[protocol.IMPORT_TIMEOUT_ENV] = _seconds(spec.per_test_timeout)
     env["TMPDIR"] = str(tmp)
+    if spec.memory_mb:
+        env[protocol.MEMORY_ENV] = str(spec.memory_mb)
     if spec.isolated:
         env["SEAMLAB_ISOLATED"] = "1"
     return env
@@ -105,98 +113,86 @@ def confine(factory) -> Iterator[None]:
 
 
 def run(spec: RunSpec) -> ChildRun:
-    """Run the child and always clean up: its process group, its temp folder."""
+    """Run the child (through `seamlab.pytest_child`) and always clean up: every process it
+    started, its temp folder.
+
+    The results come back on channels the child cannot create or replace by name: the
+    report is a file the parent creates in a folder of its own (mode 0700, outside the run's
+    folder) and hands over as an inherited descriptor opened O_APPEND; the JUnit report is a
+    second such file, which pytest reaches through ``/proc/self/fd``.
+    """
     workdir = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
     tmp = workdir / "tmp"
     tmp.mkdir()
-    report_path = workdir / "report.json"
-    out_path, err_path = workdir / "stdout.txt", workdir / "stderr.txt"
+    channel = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "results-"))
+    report_path, junit_path = channel / "report.jsonl", channel / "junit.xml"
+    report_fd = os.open(report_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o600)
+    junit_fd = os.open(junit_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     started = time.perf_counter()
-    proc: subprocess.Popen[bytes] | None = None
     stack = ExitStack()
     try:
         box = stack.enter_context(_confinement(spec, workdir)) if _confinement else None
         if box is not None:
             spec = box.adopt(spec)
-        argv, env, extra = command(spec), child_env(spec, report_path, tmp), {}
+            # The run's user reaches the JUnit file only through its inherited descriptor.
+            os.fchmod(junit_fd, 0o666)
+        env = child_env(spec, report_fd, tmp)
+        argv = command(spec, f"/proc/self/fd/{junit_fd}")
+        extra: dict[str, Any] = {}
         if box is not None:
             argv, env, extra = box.wrap(argv, env)
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            with _interrupts_deferred():
-                proc = subprocess.Popen(
-                    argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                    stderr=err, start_new_session=True, **extra,
-                )
-            wall_timed_out = False
-            try:
-                proc.wait(timeout=spec.wall_timeout)
-            except subprocess.TimeoutExpired:
-                wall_timed_out = True
-                _kill_group(proc)
-                proc.wait()
+            confined = getattr(getattr(getattr(box, "policy", None), "limits", None),
+                               "memory_mb", None)
+            if confined:  # the sandbox's own, tighter limit is the one the child meets
+                env[protocol.MEMORY_ENV] = str(confined)
+        fds = tuple(extra.pop("pass_fds", ())) + (report_fd, junit_fd)
+        child_spec = pytest_child.ChildSpec(
+            args=[], cwd=workdir, env=env, limits=pytest_child.Limits(
+                wall=spec.wall_timeout, memory_mb=spec.memory_mb),
+            output_dir=workdir, merge_output=False)
+        finished = pytest_child.run(child_spec, argv=argv, env=env, pass_fds=fds, **extra)
         if box is not None:
-            box.finished(proc.returncode)
+            box.finished(finished.returncode)
+            note = getattr(getattr(box, "policy", None), "note", None)
+            if finished.killed and note is not None:
+                note(f"{finished.killed} process(es) your code left running were killed after "
+                     "the run (background processes, or a fork bomb?).")
+        if spec.junit is not None:
+            with suppress(OSError):
+                shutil.copyfile(junit_path, spec.junit)
         return ChildRun(
-            returncode=proc.returncode,
-            report=_read_report(report_path),
-            wall_timed_out=wall_timed_out,
-            stdout_tail=_tail(out_path),
-            stderr_tail=_tail(err_path),
+            returncode=finished.returncode,
+            report=read_report(report_path),
+            wall_timed_out=finished.timed_out,
+            stdout_tail=finished.tail(stream="stdout"),
+            stderr_tail=finished.tail(stream="stderr"),
             duration=time.perf_counter() - started,
+            junit=pytest_child.read_junit(junit_path),
+            expected=spec.expected,
+            memory_mb=spec.memory_mb,
         )
     finally:
-        # Also on KeyboardInterrupt: nothing the learner started may keep running.
-        if proc is not None:
-            _kill_group(proc)
-            if proc.poll() is None:
-                proc.wait()
+        os.close(report_fd)
+        os.close(junit_fd)
         stack.close()
         shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(channel, ignore_errors=True)
 
 
-@contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C back while the child is being started, and deliver it once ``proc`` exists.
-
-    A Ctrl-C that landed inside ``Popen()`` (after the fork, before it returned; a wide window
-    on a loaded machine) left a child nobody knew about, running on after the check.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+def read_report(path: Path) -> dict[str, Any] | None:
+    """The last complete snapshot the reporter appended (one JSON object per line)."""
     try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        signal.raise_signal(signal.SIGINT)
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _read_report(path: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _tail(path: Path, limit: int = 4000) -> str:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - limit))
-            return fh.read().decode("utf-8", "replace")
+        lines = path.read_bytes().splitlines()
     except OSError:
-        return ""
+        return None
+    for line in reversed(lines):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return data
+    return None
 
 
 def _seconds(value: float) -> str:

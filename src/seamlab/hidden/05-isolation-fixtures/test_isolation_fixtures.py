@@ -13,15 +13,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import statistics
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from seamlab import pytest_child
 
 PROBE_SUITE = Path(__file__).resolve().parent / "probe_suite"
 PROBE_COUNT = 9
@@ -46,7 +44,7 @@ pytestmark = pytest.mark.timeout(RUN_TIMEOUT + 30)
 #: Variables of the grading run that must not leak into the probe runs.
 _NOT_INHERITED = (
     "SEAMLAB_TARGET_DIR",
-    "SEAMLAB_REPORT_PATH",
+    "SEAMLAB_REPORT_FD",
     "SEAMLAB_IMPORT_TIMEOUT",
     "PGOPTIONS",
     "PYTEST_ADDOPTS",
@@ -100,8 +98,7 @@ def probe_runs(tmp_path_factory) -> dict[Way, ProbeRun]:
     (folder / "pytest.ini").write_text(PROBE_INI, encoding="utf-8")
 
     started = {way: _start(way, folder) for way in WAYS}
-    deadline = time.monotonic() + RUN_TIMEOUT
-    return {way: _finish(way, proc, out, deadline) for way, (proc, out) in started.items()}
+    return {way: _finish(way, run, folder) for way, run in started.items()}
 
 
 def _start(way: Way, folder: Path):
@@ -114,56 +111,27 @@ def _start(way: Way, folder: Path):
         PROBE_REPORT=str(folder / f"report-{way.seed}.json"),
     )
     args = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-c",
-        "pytest.ini",
-        "--rootdir",
-        str(folder),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "seamlab.pytest_plugin",
-        "-p",
-        "isolation_probe_plugin",
-        "-p",
-        "pytest_timeout",
-        "--timeout",
-        str(PER_PROBE_TIMEOUT),
-    ]
+        "-c", "pytest.ini", "--rootdir", str(folder), "-q", "-p", "no:cacheprovider",
+        "-p", "seamlab.pytest_plugin", "-p", "isolation_probe_plugin",
+    ]  # fmt: skip
     if way.workers:
         args += ["-p", "xdist.plugin", "-n", str(way.workers)]
-    out = open(folder / f"output-{way.seed}.txt", "wb+")  # noqa: SIM115 - closed in _finish
-    proc = subprocess.Popen(
-        args,
-        cwd=folder,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    return proc, out
+    output = folder / f"output-{way.seed}"
+    output.mkdir()
+    limits = pytest_child.Limits(wall=RUN_TIMEOUT, per_test=PER_PROBE_TIMEOUT)
+    spec = pytest_child.ChildSpec(args, folder, env, limits, python_flags=(), output_dir=output)
+    return pytest_child.start(spec)
 
 
-def _finish(way: Way, proc: subprocess.Popen, out, deadline: float) -> ProbeRun:
-    try:
-        proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    out.seek(0)
+def _finish(way: Way, run: pytest_child.Running, folder: Path) -> ProbeRun:
+    done = run.wait()
     # Paths in the copy mean nothing to the learner: "conftest.py, line 2" does.
-    output = out.read().decode("utf-8", "replace").replace(f"{Path(out.name).parent}/", "")
-    out.close()
-    report_path = Path(out.name).with_name(f"report-{way.seed}.json")
+    output = done.output.replace(f"{folder}/", "")
     try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
+        report = json.loads((folder / f"report-{way.seed}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         report = None
-    return ProbeRun(way, proc.returncode, report, output)
+    return ProbeRun(way, done.returncode, report, output)
 
 
 # --- explaining what the probes saw ------------------------------------------------------------

@@ -13,15 +13,12 @@ from __future__ import annotations
 import ast
 import os
 import shutil
-import signal
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree
 
 from forked_pytest import Forked, Zygote, ZygoteGone
 
+from seamlab import pytest_child
 from seamlab.grading.runner import INI_FILE
 
 HERE = Path(__file__).resolve().parent
@@ -109,7 +106,7 @@ def build(into: Path, fault: Fault | None = None) -> Path:
 class Started:
     label: str
     folder: Path
-    process: subprocess.Popen | None = None  # a fresh interpreter, or
+    process: pytest_child.Running | None = None  # a fresh interpreter, or
     forked: Forked | None = None  # a child of the zygote
 
 
@@ -149,12 +146,9 @@ def start(
             return Started(label, folder, forked=zygote.fork(str(folder), folder, args, env))
         except ZygoteGone:
             pass
-    process = subprocess.Popen(
-        [sys.executable, "-I", "-B", "-m", "pytest", *args], cwd=folder, env=env,
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    return Started(label, folder, process=process)
+    # pytest_args already names the per-test timeout; the wall limit is finish()'s.
+    spec = pytest_child.ChildSpec(args, folder, env, pytest_child.Limits(wall=3600.0))
+    return Started(label, folder, process=pytest_child.start(spec))
 
 
 def finish_all(
@@ -178,37 +172,15 @@ def finish(started: Started, wall: float = 30.0) -> LayerRun:
         result = LayerRun(started.label, started.forked.returncode, started.forked.read_output())
         _read_junit(started.folder / "results.xml", result)
         return result
-    process = started.process
-    try:
-        output, _ = process.communicate(timeout=wall)
-        returncode = process.returncode
-    except subprocess.TimeoutExpired:
-        returncode = None
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    if returncode is None:
-        output, _ = process.communicate()
-    result = LayerRun(started.label, returncode, output.decode("utf-8", "replace"))
+    done = started.process.wait(timeout=wall)
+    result = LayerRun(started.label, done.returncode, done.output)
     _read_junit(started.folder / "results.xml", result)
     return result
 
 
 def _read_junit(path: Path, result: LayerRun) -> None:
-    try:
-        tree = ElementTree.parse(path)
-    except (OSError, ElementTree.ParseError):
-        return
-    for case in tree.iter("testcase"):
-        name = case.get("name", "?")
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        if problem is None:
-            if case.find("skipped") is None:
-                result.passed.append(name)
-            continue
-        message = (problem.get("message") or problem.text or "").strip().splitlines()
-        result.failed[name] = message[0][:300] if message else "no message"
+    for case in pytest_child.read_junit(path) or []:
+        if case.outcome == "passed":
+            result.passed.append(case.name)
+        elif case.outcome in ("failed", "error"):
+            result.failed[case.name] = case.message[:300] or "no message"

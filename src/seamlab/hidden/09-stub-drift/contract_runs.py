@@ -2,20 +2,17 @@
 
 The grader's hidden run is already a child process; this starts a grandchild for the learner's
 test file, with our fixtures as its conftest (never the learner's), no plugin autoload, the
-course's pytest.ini, a per-test timeout and a wall-clock limit, in its own process group.
+course's pytest.ini, a per-test timeout and a wall-clock limit: a `seamlab.pytest_child` run.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree
 
+from seamlab import pytest_child
 from seamlab.grading.runner import INI_FILE
 
 HERE = Path(__file__).resolve().parent
@@ -65,55 +62,28 @@ def copy_learner_code(into: Path) -> Path:
     return into
 
 
-def start(folder: Path, env_extra: dict[str, str], per_test: float = 15.0) -> subprocess.Popen:
+def start(folder: Path, env_extra: dict[str, str], per_test: float = 15.0,
+          wall: float = 60.0) -> pytest_child.Running:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SEAMLAB_"))}
     env.update(env_extra)
     env.update(
         PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", SEAMLAB_TARGET_DIR=str(folder), SEAMLAB_ISOLATED="1"
     )
-    command = [
-        sys.executable, "-I", "-B", "-m", "pytest", CONTRACT_TESTS, "-q",
-        "-p", "no:cacheprovider", "-c", str(INI_FILE), "--rootdir", str(folder),
-        "--confcutdir", str(folder), "-p", "seamlab.pytest_plugin", "-p", "timeout",
-        "--timeout", f"{per_test:g}", "--junitxml", str(folder / "results.xml"),
+    args = [
+        CONTRACT_TESTS, "-q", "-p", "no:cacheprovider", "-c", str(INI_FILE),
+        "--rootdir", str(folder), "--confcutdir", str(folder), "-p", "seamlab.pytest_plugin",
+        "--junitxml", str(folder / "results.xml"),
     ]  # fmt: skip
-    return subprocess.Popen(
-        command, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    limits = pytest_child.Limits(wall=wall, per_test=per_test)
+    return pytest_child.start(pytest_child.ChildSpec(args, folder, env, limits))
 
 
-def finish(label: str, folder: Path, process: subprocess.Popen, wall: float = 60.0) -> LearnerRun:
-    try:
-        output, _ = process.communicate(timeout=wall)
-        returncode = process.returncode
-    except subprocess.TimeoutExpired:
-        returncode = None
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    if returncode is None:
-        output, _ = process.communicate()
-    run = LearnerRun(label, returncode, output.decode("utf-8", "replace"))
-    _read_junit(folder / "results.xml", run)
+def finish(label: str, folder: Path, process: pytest_child.Running) -> LearnerRun:
+    done = process.wait()
+    run = LearnerRun(label, done.returncode, done.output)
+    for case in pytest_child.read_junit(folder / "results.xml") or []:
+        if case.outcome == "passed":
+            run.passed.append(case.name)
+        elif case.outcome in ("failed", "error"):
+            run.failed[case.name] = case.message[:300] or "no message"
     return run
-
-
-def _read_junit(path: Path, run: LearnerRun) -> None:
-    try:
-        tree = ElementTree.parse(path)
-    except (OSError, ElementTree.ParseError):
-        return
-    for case in tree.iter("testcase"):
-        name = case.get("name", "?")
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        if problem is None:
-            if case.find("skipped") is None:
-                run.passed.append(name)
-            continue
-        message = (problem.get("message") or problem.text or "").strip().splitlines()
-        run.failed[name] = message[0][:300] if message else "no message"

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import pytest
+
+from seamlab import pytest_child
 
 HERE = Path(__file__).resolve().parent
 SUPPORT = HERE / "suite_support"
@@ -32,7 +30,7 @@ console_output_style = classic
 #: Variables of the grading run that must not leak into the learner's runs.
 _NOT_INHERITED = (
     "SEAMLAB_TARGET_DIR",
-    "SEAMLAB_REPORT_PATH",
+    "SEAMLAB_REPORT_FD",
     "SEAMLAB_IMPORT_TIMEOUT",
     "SEAMLAB_ISOLATED",
     "PGOPTIONS",
@@ -141,23 +139,14 @@ def _run(folder: Path, seed: int, settings) -> SuiteRun:
         PROBE_DIR=str(probe_dir),
     )
     args = [
-        sys.executable, "-m", "pytest", "-c", "pytest.ini", "--rootdir", str(folder), "-q",
-        "-p", "no:cacheprovider", "-p", "xdist.plugin", "-p", "pytest_timeout",
-        "-p", "parallel_probe_plugin", "-n", str(WORKERS), "--timeout", str(PER_TEST_TIMEOUT),
-    ]
-    started = time.monotonic()
-    with open(probe_dir / "output.txt", "wb+") as out:
-        proc = subprocess.Popen(args, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        timed_out = False
-        try:
-            proc.wait(timeout=RUN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        out.seek(0)
-        output = out.read().decode("utf-8", "replace")
+        "-c", "pytest.ini", "--rootdir", str(folder), "-q", "-p", "no:cacheprovider",
+        "-p", "xdist.plugin", "-p", "parallel_probe_plugin", "-n", str(WORKERS),
+    ]  # fmt: skip
+    limits = pytest_child.Limits(wall=RUN_TIMEOUT, per_test=PER_TEST_TIMEOUT)
+    spec = pytest_child.ChildSpec(args, folder, env, limits, python_flags=(),
+                                  output_dir=probe_dir)
+    done = pytest_child.run(spec)
+    output, timed_out = done.output, done.timed_out
     workers = {}
     for path in probe_dir.glob("worker-*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -167,8 +156,8 @@ def _run(folder: Path, seed: int, settings) -> SuiteRun:
         json.loads(controller_path.read_text(encoding="utf-8"))
         if controller_path.is_file() else None
     )
-    return SuiteRun(seed, proc.returncode, timed_out, output, controller, workers,
-                    time.monotonic() - started)
+    return SuiteRun(seed, done.returncode, timed_out, output, controller, workers,
+                    done.duration)
 
 
 @pytest.fixture(scope="session")

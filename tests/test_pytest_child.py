@@ -1,0 +1,187 @@
+"""The one child-pytest runner: forged reports, escaped descendants, memory, orphans.
+
+Real processes, real services (the fix-demo exercise on Postgres and Redis), no mocks.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from fixtures.demo import FIX_DEMO, learner_copy
+
+from seamlab import pytest_child
+from seamlab.grading import grade
+from seamlab.grading.expected import hidden_tests
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "seamlab"
+
+#: Learner code that, at import, writes a report saying every hidden test passed, then leaves
+#: with exit status 0 before pytest can say anything. ``{how}`` is where it writes.
+_FORGERY = '''
+import json, os
+names = ["test_recall_gives_back_text_from_real_redis", "test_saves_the_person_as_a_row"]
+report = {{"version": 1, "finished": True, "exitstatus": 0, "collected": 2, "current": None,
+          "tests": [{{"nodeid": "test_greetings_hidden.py::" + n, "name": n, "outcome": "passed",
+                     "seam": False, "message": "", "location": None, "duration": 0.0}}
+                    for n in names]}}
+line = (json.dumps(report) + "\\n").encode()
+{how}
+os._exit(0)
+'''
+_INTO_CWD = '''
+for name in ("report.json", "report.jsonl"):
+    with open(name, "wb") as fh:
+        fh.write(line)
+'''
+_INTO_EVERY_FD = '''
+for fd in range(3, 64):
+    try:
+        os.write(fd, line)
+    except OSError:
+        pass
+'''
+
+
+def _forged(tmp_path: Path, how: str) -> Path:
+    code = _FORGERY.format(how=textwrap.indent(textwrap.dedent(how), ""))
+    original = (FIX_DEMO.solution_folder / "greetings.py").read_text(encoding="utf-8")
+    return learner_copy(FIX_DEMO.folder, tmp_path, **{"greetings.py": code + original})
+
+
+def test_a_report_forged_in_the_working_folder_scores_nothing(tmp_path):
+    result = grade(FIX_DEMO, target=_forged(tmp_path, _INTO_CWD))
+
+    assert result.verdict == "learner_error", result.summary
+    assert result.score == 0
+
+
+def test_a_report_forged_on_the_inherited_descriptor_scores_nothing_with_a_note(tmp_path):
+    result = grade(FIX_DEMO, target=_forged(tmp_path, _INTO_EVERY_FD))
+
+    assert result.verdict == "learner_error", result.summary
+    assert result.score == 0
+    assert "tampered" in result.summary, result.summary
+
+
+def test_the_parent_knows_the_hidden_tests_without_importing_them():
+    tree = ast.parse((FIX_DEMO.hidden_dir / "test_greetings_hidden.py").read_text("utf-8"))
+    names = [f"test_greetings_hidden.py::{node.name}" for node in tree.body
+             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+
+    assert hidden_tests(FIX_DEMO.hidden_dir) == names and len(names) >= 2
+
+
+def test_the_honest_solution_still_passes_the_cross_checks():
+    result = grade(FIX_DEMO, target=FIX_DEMO.solution_folder)
+
+    assert result.verdict == "passed", result.summary
+
+
+# --- processes ---------------------------------------------------------------------------------
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != b"Z"
+
+
+def _write_tests(folder: Path, body: str) -> None:
+    (folder / "test_escape.py").write_text(textwrap.dedent(body), encoding="utf-8")
+
+
+def test_a_process_that_called_setsid_twice_is_killed_with_the_run(tmp_path):
+    pids = tmp_path / "pids.txt"
+    _write_tests(tmp_path, f'''
+        import os, time
+
+        def test_leaves_a_daemon_behind():
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    os.setsid()
+                    with open({str(pids)!r}, "a") as fh:
+                        fh.write(f"{{os.getpid()}}\\n")
+                    time.sleep(300)
+                os._exit(0)
+            time.sleep(0.5)
+        ''')
+    spec = pytest_child.ChildSpec(["-q", "-p", "no:cacheprovider", "test_escape.py"], tmp_path,
+                                  dict(os.environ), pytest_child.Limits(wall=30))
+    done = pytest_child.run(spec)
+
+    assert done.returncode == 0, done.output
+    daemon = int(pids.read_text().split()[0])
+    deadline = time.monotonic() + 5
+    while _alive(daemon) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(daemon), "the setsid() daemon outlived its run"
+    assert done.killed >= 1
+
+
+def test_the_child_dies_with_its_parent(tmp_path):
+    _write_tests(tmp_path, '''
+        import time
+
+        def test_waits():
+            time.sleep(300)
+        ''')
+    parent = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f'''
+            import os, sys
+            from pathlib import Path
+            from seamlab import pytest_child
+            spec = pytest_child.ChildSpec(["-q", "-p", "no:cacheprovider", "test_escape.py"],
+                                          Path({str(tmp_path)!r}), dict(os.environ),
+                                          pytest_child.Limits(wall=300))
+            running = pytest_child.start(spec)
+            print(running.pid, flush=True)
+            running.wait()
+            ''')],
+        stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    assert _alive(child)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child), "the pytest child outlived the process that started it"
+
+
+def test_a_memory_hog_gets_its_own_verdict_at_its_line(tmp_path):
+    original = (FIX_DEMO.solution_folder / "greetings.py").read_text(encoding="utf-8")
+    hog = "\n\ndef save(conn, name):\n    return b'x' * (10 << 30)\n"
+    target = learner_copy(FIX_DEMO.folder, tmp_path, **{"greetings.py": original + hog})
+    text = (target / "greetings.py").read_text(encoding="utf-8").splitlines()
+    line = next(number for number, code in enumerate(text, 1) if "10 << 30" in code)
+    started = time.monotonic()
+    result = grade(FIX_DEMO, target=target)
+    seconds = time.monotonic() - started
+
+    print(f"time to verdict on a 10 GB memory hog: {seconds:.2f} s")
+    assert result.verdict == "learner_error", result.summary
+    assert "used more than" in result.summary and f"MB at greetings.py:{line}" in result.summary, \
+        result.summary
+
+
+def test_there_is_one_junit_reader_and_one_child_popen():
+    """No module but pytest_child starts pytest itself or parses JUnit XML."""
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        if path.name == "pytest_child.py" or "forked_pytest" in path.name:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "ElementTree" in text and "junit" in text.lower():
+            offenders.append(f"{path.relative_to(SRC)}: reads JUnit itself")
+        if '"-m", "pytest"' in text and "Popen" in text:
+            offenders.append(f"{path.relative_to(SRC)}: starts pytest itself")
+    assert offenders == []
