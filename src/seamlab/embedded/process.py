@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import random
 import signal
 import socket
@@ -50,8 +49,11 @@ class ServerUser:
 
 def server_user(candidates: tuple[str, ...] = ("postgres", "nobody")) -> ServerUser | None:
     """None when not root (servers run as the current user); else the first existing account."""
-    if os.geteuid() != 0:
+    geteuid = getattr(os, "geteuid", None)  # absent on Windows, where there is no root to avoid
+    if geteuid is None or geteuid() != 0:
         return None
+    import pwd  # POSIX only: imported here so the CLI imports on Windows
+
     for name in candidates:
         try:
             entry = pwd.getpwnam(name)
@@ -59,8 +61,9 @@ def server_user(candidates: tuple[str, ...] = ("postgres", "nobody")) -> ServerU
             continue
         return ServerUser(name, entry.pw_uid, entry.pw_gid)
     raise EmbeddedError(
-        "Postgres refuses to run as root and there is no 'postgres' or 'nobody' account to run it "
-        "as. Fix: `useradd --system postgres`, or run seamlab as an ordinary user."
+        f"Servers never run as root, and there is no {' or '.join(repr(n) for n in candidates)} "
+        f"account to run them as. Fix: `useradd --system {candidates[0]}`, or run seamlab as an "
+        "ordinary user."
     )
 
 
@@ -85,20 +88,18 @@ def traversable_by(path: Path, user: ServerUser | None) -> bool:
 
 # --- pids --------------------------------------------------------------------------------------
 def pid_alive(pid: int | None) -> bool:
-    """Whether ``pid`` is a live process (a zombie counts as dead)."""
+    """Whether ``pid`` is a live process (a zombie counts as dead). psutil, not ``os.kill(pid, 0)``,
+    which on Windows would terminate the process."""
     if not pid or pid <= 0:
         return False
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        pass
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
+    except psutil.Error:  # access denied: it exists
         return True
-    return state not in ("Z", "X")
 
 
 def read_pid(path: Path) -> int | None:

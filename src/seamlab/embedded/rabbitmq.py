@@ -19,6 +19,7 @@ from functools import cached_property
 from pathlib import Path
 
 from seamlab.embedded.base import EmbeddedServer
+from seamlab.embedded.hints import install_command
 from seamlab.embedded.process import (
     EmbeddedError,
     free_port,
@@ -93,11 +94,12 @@ class RabbitMQServer(EmbeddedServer):
 
     @classmethod
     def install_hint(cls) -> str:
-        return (
-            "install RabbitMQ (Debian/Ubuntu: `apt-get install rabbitmq-server`; "
-            "macOS: `brew install rabbitmq`; no pip package ships a RabbitMQ server), or start "
-            "Docker Desktop so `seamlab up` runs it in a container"
-        )
+        if os.environ.get(ENV_SCRIPT, None) not in (None, ""):
+            return (
+                f"{ENV_SCRIPT}={os.environ[ENV_SCRIPT]} is not an executable rabbitmq-server "
+                "script: point it at one, or unset it"
+            )
+        return f"{install_command('rabbitmq')} (no pip package ships a RabbitMQ server)"
 
     @cached_property
     def env(self) -> dict[str, str]:
