@@ -1,6 +1,6 @@
 """Autograde throughput: a synthetic class graded with 1 and with 2 workers.
 
-    .venv/bin/python bench/autograde.py [--learners 30] [--exercise 01 --exercise 06] [--workers 1 2]
+    .venv/bin/python bench/autograde.py [--learners 30] [--exercise 01 --exercise 09] [--workers 1 2]
 
 The class is a mix of starters, solutions and partial fixes (some exercises solved, some not),
 handed in as folders, zips and git repositories. Each run grades everything from scratch
@@ -31,7 +31,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--no-sandbox", action="store_true")
     args = parser.parse_args(argv)
     course = course_module.load(ROOT)
-    chosen = [course.exercise(ref) for ref in (args.exercise or ["01", "06"])]
+    chosen = [course.exercise(ref) for ref in (args.exercise or ["01", "09"])]
     with tempfile.TemporaryDirectory(prefix="seamlab-bench-") as tmp:
         subs = Path(tmp) / "submissions"
         make_class(course, subs, args.learners, chosen)

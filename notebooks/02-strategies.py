@@ -273,16 +273,16 @@ print(broken.status_code, broken.json()["detail"])
 #   needs nothing and explains nothing.
 # - Default to bottom-up, add API-level and a few end-to-end tests on top.
 #
-# **Your turn:** `08-bottom-up` (a big-bang failure nobody could place) and `10-sandwich`
-# (where the two halves meet); exercise 09 (top-down, and the stub that drifted) comes with
-# chapter 07. Run `seamlab check 08` and `seamlab check 10`, or the cells below. For a quick
+# **Your turn:** `02-bottom-up` (a big-bang failure nobody could place) and `03-sandwich`
+# (where the two halves meet); top-down, and the stub that drifted, comes with chapter 07.
+# Run `seamlab check 02` and `seamlab check 03`, or the cells below. For a quick
 # extra: put the stub back (`app.dependency_overrides[get_service] = StubService`) and make it
 # match the real service's answer exactly.
 
 # %%
 import seamlab
 
-passed = seamlab.check("08")
+passed = seamlab.check("02")
 
 # %%
-passed = seamlab.check("10")
+passed = seamlab.check("03")

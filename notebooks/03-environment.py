@@ -171,11 +171,11 @@ settings = lab.ready(("postgres", "redis", "rabbitmq", "mail"))
 # - When a service is missing, fail at once with one sentence: which service, where, the fix.
 #   Never fall back to some other database.
 #
-# **Your turn:** `12-hermetic-env` (the test run that used someone else's database). Run
-# `seamlab check 12`, or the cell below; and run `seamlab doctor` in a terminal to see which
+# **Your turn:** `04-hermetic-env` (the test run that used someone else's database). Run
+# `seamlab check 04`, or the cell below; and run `seamlab doctor` in a terminal to see which
 # path your services took.
 
 # %%
 import seamlab
 
-passed = seamlab.check("12")
+passed = seamlab.check("04")

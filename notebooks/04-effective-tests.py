@@ -251,14 +251,14 @@ for index, name in enumerate(names):
 # - A status-code assertion alone passes on many broken systems; judge tests by the planted
 #   bugs they catch.
 #
-# **Your turn:** exercise `07-write-registration-tests` asks you to write this kind of test
-# (it is graded against planted faults), and `02-duplicate-email` has a duplicate that gets
-# through. Run `seamlab check 07` and `seamlab check 02`, or the cells below.
+# **Your turn:** `05-duplicate-email` has a duplicate that gets through; then exercise
+# `06-write-registration-tests` asks you to write this kind of test yourself (it is graded
+# against planted faults). Run `seamlab check 05` and `seamlab check 06`, or the cells below.
 
 # %%
 import seamlab
 
-passed = seamlab.check("07")
+passed = seamlab.check("05")
 
 # %%
-passed = seamlab.check("02")
+passed = seamlab.check("06")

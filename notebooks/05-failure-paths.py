@@ -218,14 +218,14 @@ client.close()
 #   mock that answers instantly hides it. Keep network calls out of transactions, or bound
 #   them tightly.
 #
-# **Your turn:** `03-provider-failure` (a failure that leaves a half-made account) and
-# `04-call-under-lock` (a slow provider that blocks other requests). Run `seamlab check 03`
-# and `seamlab check 04`, or the cells below.
+# **Your turn:** `07-provider-failure` (a failure that leaves a half-made account) and
+# `08-call-under-lock` (a slow provider that blocks other requests). Run `seamlab check 07`
+# and `seamlab check 08`, or the cells below.
 
 # %%
 import seamlab
 
-passed = seamlab.check("03")
+passed = seamlab.check("07")
 
 # %%
-passed = seamlab.check("04")
+passed = seamlab.check("08")

@@ -302,14 +302,14 @@ print("after FLUSHDB real keys:", real.keys("*"))
 # - Clean Redis explicitly (`FLUSHDB` on a private db), and test against a real one: bytes,
 #   TTLs and atomic operations are where dict fakes lie.
 #
-# **Your turn:** `05-isolation-fixtures` (write fixtures that keep tests apart) and
-# `06-redis-not-a-dict` (a cache that only worked against a dict). Run `seamlab check 05`
-# and `seamlab check 06`, or the cells below.
+# **Your turn:** `09-redis-not-a-dict` (a cache that only worked against a dict), then
+# `10-isolation-fixtures` (write fixtures that keep tests apart). Run `seamlab check 09`
+# and `seamlab check 10`, or the cells below.
 
 # %%
 import seamlab
 
-passed = seamlab.check("05")
+passed = seamlab.check("09")
 
 # %%
-passed = seamlab.check("06")
+passed = seamlab.check("10")

@@ -208,11 +208,11 @@ for version in (1, 2):
 # - A consumer-side pact on its own proves nothing new; provider verification against the
 #   real provider is what catches the breaking change.
 #
-# **Your turn:** `09-stub-drift` (top-down, and the stub that drifted). Run `seamlab check 09`,
+# **Your turn:** `11-stub-drift` (top-down, and the stub that drifted). Run `seamlab check 11`,
 # or the cell below. For a quick extra: change the consumer expectation above to use
 # `recipient`, and see which provider version verifies then.
 
 # %%
 import seamlab
 
-passed = seamlab.check("09")
+passed = seamlab.check("11")

@@ -191,11 +191,11 @@ publisher.close()
 #   consumer look the data up on its own connection.
 # - Wait with `wait_for` and a deadline, never `sleep`; assert the message's content too.
 #
-# **Your turn:** `11-publish-after-commit` (the welcome that arrived before the user). Run
-# `seamlab check 11`, or the cell below. For a quick extra: change the "publishing too early"
+# **Your turn:** `12-publish-after-commit` (the welcome that arrived before the user). Run
+# `seamlab check 12`, or the cell below. For a quick extra: change the "publishing too early"
 # cell to commit before publishing, and run it again.
 
 # %%
 import seamlab
 
-passed = seamlab.check("11")
+passed = seamlab.check("12")

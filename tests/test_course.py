@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from seamlab import course
+from seamlab.cli import app
 from seamlab.course import CourseError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +38,7 @@ kind = "fix"
 points = 10
 files = ["validation.py"]
 hints = ["a", "b", "c"]
+minutes = 20
 """
 
 
@@ -103,6 +108,9 @@ def test_does_not_require_the_chapter_notebooks_to_exist():
         ('kind = "fix"', 'kind = "write-tests"', "course.toml:11: exercises[0].tests is empty"),
         ('objectives = ["one"]', "objectives = []", "course.toml:9: chapters[0].objectives must not be empty"),
         ('title = "t"', 'title = ""', "course.toml:2: course.title = '' must be a non-empty string"),
+        ("minutes = 20", "minutes = 0", "course.toml:22: exercises[0].minutes = 0 must be the minutes"),
+        ("minutes = 20\n", "", "course.toml:11: exercises[0] is missing 'minutes'"),
+        ("minutes = 20", 'minutes = 20\nformerly = ["Old"]', "course.toml:23: exercises[0].formerly has 'Old'"),
     ],
 )
 def test_a_malformed_manifest_names_the_key_and_its_line(old, new, expected):
@@ -115,7 +123,7 @@ def test_a_duplicate_exercise_id_points_at_the_second_one():
 
     message = error_for(GOOD + "\n" + second)
 
-    assert message.startswith("course.toml:24: exercises[1].id = '01' is already used by exercises[0]")
+    assert message.startswith("course.toml:25: exercises[1].id = '01' is already used by exercises[0]")
 
 
 def test_invalid_toml_reports_tomllibs_position():
@@ -140,3 +148,132 @@ def test_validate_names_a_listed_file_that_is_missing(tmp_path):
         if text.startswith('files = ["validation.py"]')
     )
     assert f"course.toml:{line}: exercises[0].files lists 'validation.py'" in str(caught.value)
+
+
+def test_a_former_slug_finds_the_exercise_but_a_bare_number_is_todays():
+    renamed = GOOD.replace("minutes = 20", 'minutes = 20\nformerly = ["08-date-seam"]')
+    loaded = parse(renamed)
+
+    assert loaded.exercise("08-date-seam").slug == "01-date-seam"
+    assert loaded.renamed == {"08-date-seam": "01-date-seam"}
+    with pytest.raises(CourseError, match="There is no exercise '08'"):
+        loaded.exercise("08")
+
+
+def test_a_former_slug_may_not_be_another_exercises_slug():
+    second = GOOD[GOOD.index("[[exercises]]"):].replace('id = "01"', 'id = "02"').replace(
+        'slug = "01-date-seam"', 'slug = "02-other"').replace(
+        "minutes = 20", 'minutes = 20\nformerly = ["01-date-seam"]')
+
+    assert "formerly has '01-date-seam', which already names another exercise" in error_for(
+        GOOD + "\n" + second)
+
+
+# --- one order through the course -------------------------------------------------------------
+
+#: How a chapter points at an exercise: its slug, `seamlab check NN`, seamlab.check("NN"),
+#: "exercise NN".
+POINTER = re.compile(
+    r"\b(?P<slug>\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*)\b"
+    r"|seamlab (?:check|hint|watch|reset|solution) (?P<cli>\d{2})\b"
+    r"|seamlab\.check\(\s*[\"'](?P<call>\d{2})[\"']"
+    r"|\b[Ee]xercises? (?P<prose>\d{2})\b"
+)
+
+
+def chapter_pointers(loaded: course.Course, chapter: course.Chapter) -> list[str]:
+    """The exercise ids a chapter's source points at, in the order it points at them."""
+    source = (ROOT / chapter.notebook).with_suffix(".py").read_text(encoding="utf-8")
+    by_slug = {e.slug: e.id for e in loaded.exercises}
+    found = []
+    for match in POINTER.finditer(source):
+        if match["slug"]:
+            if match["slug"] in by_slug:
+                found.append(by_slug[match["slug"]])
+        else:
+            found.append(match["cli"] or match["call"] or match["prose"])
+    return found
+
+
+def cli(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def course_copy(tmp_path, monkeypatch):
+    """The real manifest and exercise folders, with a progress file of our own."""
+    shutil.copy(ROOT / "course.toml", tmp_path / "course.toml")
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises",
+                    ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    monkeypatch.setenv("SEAMLAB_HOME", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path
+
+
+def write_progress(root: Path, passed: list[str]) -> None:
+    entries = {slug: {"status": "passed", "best_score": 10, "max_score": 10} for slug in passed}
+    (root / ".seamlab").mkdir(exist_ok=True)
+    (root / ".seamlab" / "progress.json").write_text(json.dumps({"version": 1, "exercises": entries}))
+
+
+def test_one_order_manifest_numbers_next_chapters_and_list_agree(course_copy):
+    loaded = course.load(course_copy)
+    manifest = [e.id for e in loaded.exercises]
+    chapter_order = [c.id for c in loaded.chapters]
+
+    # Numbers: 01, 02, ... in manifest order, and the chapters they belong to never go back.
+    assert manifest == [f"{n:02d}" for n in range(1, len(manifest) + 1)]
+    placed = [chapter_order.index(e.chapter) for e in loaded.exercises]
+    assert placed == sorted(placed), "an exercise comes before one of an earlier chapter"
+
+    # `seamlab` names as next the first exercise not passed: pass them one by one.
+    nexts = []
+    for done in range(len(loaded.exercises)):
+        write_progress(course_copy, [e.slug for e in loaded.exercises[:done]])
+        nexts.append(re.search(r"Next: (\d{2}) ·", cli()).group(1))
+    assert nexts == manifest
+
+    # `seamlab list`: one row per exercise, in this order.
+    write_progress(course_copy, [])
+    listed = re.findall(r"^│ \d{2} │ (?:→ | {2})(\d{2}) ", cli("list"), re.MULTILINE)
+    assert listed == manifest
+
+    # Every chapter points only at its own exercises (chapter 00 at the first one), in order,
+    # and at every one of them.
+    for chapter in loaded.chapters:
+        pointed = chapter_pointers(loaded, chapter)
+        own = [e.id for e in loaded.exercises if e.chapter == chapter.id]
+        if chapter.id == "00":
+            assert set(pointed) <= {manifest[0]}, f"chapter 00 points at {pointed}"
+            continue
+        assert set(pointed) <= set(own), (
+            f"chapter {chapter.id} points at exercise(s) {sorted(set(pointed) - set(own))} of "
+            f"another chapter; its own are {own}")
+        assert sorted(set(pointed)) == own, f"chapter {chapter.id} never points at some of {own}"
+        firsts = list(dict.fromkeys(pointed))
+        assert firsts == own, f"chapter {chapter.id} points at {firsts}, not in course order {own}"
+
+
+def test_list_and_the_readme_show_the_time_each_exercise_takes(course_copy):
+    loaded = course.load(course_copy)
+    listing = cli("list")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d{2}) \| `([^`]+)`.*\| (\d+) min \|$", readme, re.MULTILINE)
+
+    assert rows == [(e.id, e.slug, str(e.minutes)) for e in loaded.exercises]
+    for exercise in loaded.exercises:
+        line = next(line for line in listing.splitlines() if f" {exercise.id} " in line)
+        assert f"{exercise.minutes} min" in line
+
+
+def test_an_old_progress_file_counts_under_the_new_numbers(course_copy):
+    loaded = course.load(course_copy)
+    moved = next(e for e in loaded.exercises if e.formerly)
+    write_progress(course_copy, [loaded.exercises[0].slug, moved.formerly[0]])
+
+    row = next(line for line in cli("list").splitlines() if f" {moved.id} " in line)
+    assert "passed" in row and "10/10" in row
+    assert f"Exercise {moved.id}" in cli("hint", moved.formerly[0]) or moved.title in cli(
+        "hint", moved.formerly[0])

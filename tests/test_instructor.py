@@ -72,9 +72,9 @@ def test_a_release_without_hidden_tests_keeps_only_the_learners_fixtures(course,
 
 def test_a_bundle_without_hidden_tests_keeps_the_fixtures_visible_tests_load(
         course, tmp_path):
-    """08 and 09's visible tests load fixtures kept beside the hidden tests."""
+    """bottom-up and stub-drift's visible tests load fixtures kept beside the hidden tests."""
     made = release.release(course, tmp_path / "bundle", hidden=False)
-    for ref in ("08", "09"):
+    for ref in ("bottom-up", "stub-drift"):
         exercise = course.exercise(ref)
         fixtures = sorted(exercise.hidden_dir.glob("*_fixtures.py"))
         assert fixtures, f"{exercise.slug} no longer keeps learner fixtures beside its hidden tests"

@@ -103,7 +103,7 @@ def test_reference_copies_in_the_hidden_folder_match_the_solution(exercise):
     """Hidden tests that grade the learner's own tests keep copies of the correct modules (the
     solutions are not shipped to learners); those copies must not drift from the solution."""
     copies = sorted((exercise.hidden_dir / "reference").glob("*.py"))
-    # Probe suites carry clean copies of the app modules they exercise (05).
+    # Probe suites carry clean copies of the app modules they exercise (isolation-fixtures).
     copies += [p for p in sorted((exercise.hidden_dir / "probe_suite").glob("*.py"))
                if (exercise.solution_folder / p.name).is_file()]
     if not copies:

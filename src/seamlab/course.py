@@ -48,10 +48,14 @@ class Exercise:
     services: tuple[str, ...]
     kind: str
     points: int
+    minutes: int  # the time a learner should expect to spend, shown by `list` and the README
     files: tuple[str, ...]
     tests: tuple[str, ...]
     hints: tuple[str, ...]
     root: Path
+    #: Slugs this exercise had before the course was renumbered: progress files and the CLI
+    #: still accept them (an old progress file's "08-bottom-up" pass counts for "02-bottom-up").
+    formerly: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -93,13 +97,21 @@ class Course:
                 return chapter
         raise CourseError(f"No chapter {chapter_id!r} in {self.root / MANIFEST}.")
 
+    @property
+    def renamed(self) -> dict[str, str]:
+        """Every former slug and the slug it is now (``{"08-bottom-up": "02-bottom-up"}``)."""
+        return {old: exercise.slug for exercise in self.exercises for old in exercise.formerly}
+
     def exercise(self, ref: str) -> Exercise:
-        """Find an exercise by number (``1``, ``01``), slug (``01-date-seam``) or name (``date-seam``)."""
+        """Find an exercise by number (``1``, ``01``), slug (``01-date-seam``), name
+        (``date-seam``) or former slug (``08-bottom-up``, from before the renumbering).
+
+        A bare number is always today's number: ``08`` is ``08-call-under-lock``."""
         wanted = ref.strip().strip("/").lower()
         if wanted.startswith("exercises/"):
             wanted = wanted.removeprefix("exercises/")
         for exercise in self.exercises:
-            names = {exercise.id, exercise.slug, exercise.slug.split("-", 1)[-1]}
+            names = {exercise.id, exercise.slug, exercise.slug.split("-", 1)[-1], *exercise.formerly}
             if wanted.isdigit() and exercise.id.isdigit() and int(wanted) == int(exercise.id):
                 return exercise
             if wanted in names:
@@ -151,6 +163,16 @@ def parse(text: str, root: Path, source: str = MANIFEST) -> Course:
     )
     _check_unique(chapters, "chapters", where)
     _check_unique(exercises, "exercises", where)
+    slugs = {exercise.slug for exercise in exercises}
+    former: dict[str, int] = {}
+    for index, exercise in enumerate(exercises):
+        for old in exercise.formerly:
+            if old in slugs or old in former:
+                raise CourseError(
+                    f"{source}:{where.key('exercises', index, 'formerly')}: exercises[{index}]."
+                    f"formerly has {old!r}, which already names another exercise"
+                )
+            former[old] = index
     chapter_ids = {chapter.id for chapter in chapters}
     for index, exercise in enumerate(exercises):
         if exercise.chapter not in chapter_ids:
@@ -209,7 +231,8 @@ def _chapter(item: Any, index: int, where: _Locator) -> Chapter:
 
 
 _EXERCISE_KEYS = {
-    "id", "slug", "title", "chapter", "seam", "services", "kind", "points", "files", "tests", "hints",
+    "id", "slug", "title", "chapter", "seam", "services", "kind", "points", "minutes", "files",
+    "tests", "hints", "formerly",
 }
 
 
@@ -238,6 +261,20 @@ def _exercise(item: Any, index: int, root: Path, where: _Locator) -> Exercise:
         raise CourseError(
             f"{where.source}:{get('points')}: {label}.points = {points!r} must be a whole number above 0"
         )
+    minutes = item.get("minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes <= 240:
+        _require(item, "minutes", label, get("minutes"), where)
+        raise CourseError(
+            f"{where.source}:{get('minutes')}: {label}.minutes = {minutes!r} must be the minutes a "
+            f"learner should expect to spend, a whole number from 1 to 240"
+        )
+    formerly = _strings(item, "formerly", label, get("formerly"), where, required=False)
+    for old in formerly:
+        if not re.fullmatch(r"\d{2}-[a-z0-9]+(-[a-z0-9]+)*", old):
+            raise CourseError(
+                f"{where.source}:{get('formerly')}: {label}.formerly has {old!r}; list former "
+                f"slugs, like '08-bottom-up'"
+            )
     services = _strings(item, "services", label, get("services"), where, required=False)
     for service in services:
         if service not in SERVICES:
@@ -274,10 +311,12 @@ def _exercise(item: Any, index: int, root: Path, where: _Locator) -> Exercise:
         services=services,
         kind=kind,
         points=points,
+        minutes=minutes,
         files=files,
         tests=tests,
         hints=hints,
         root=root,
+        formerly=formerly,
     )
 
 

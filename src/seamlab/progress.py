@@ -66,10 +66,15 @@ class Progress:
     _changes: list[Callable[[Progress], None]] = field(default_factory=list, repr=False)
     #: False when the file cannot be written (a folder, read-only): progress stays in memory.
     writable: bool = True
+    #: Former slug -> today's slug (``Course.renamed``): old entries are read and saved as new.
+    renamed: dict[str, str] = field(default_factory=dict, repr=False)
 
     # --- reading ----------------------------------------------------------------------------
     @classmethod
-    def load(cls, root: Path | None = None) -> Progress:
+    def load(cls, root: Path | None = None, renamed: dict[str, str] | None = None) -> Progress:
+        """Read the progress file. Entries under a former slug (``renamed``: old -> new, from
+        ``Course.renamed``) count for the exercise's slug today, and are saved under it."""
+        renamed = dict(renamed or {})
         try:
             path = state_dir(root) / FILENAME
         except OSError as error:
@@ -78,7 +83,7 @@ class Progress:
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            return cls(path=path)
+            return cls(path=path, renamed=renamed)
         except OSError as error:  # a folder in its place, no permission to read it
             return cls(path=path, writable=False, warning=_unusable(path, error))
         read_only = _read_only(path)
@@ -90,6 +95,7 @@ class Progress:
                 str(slug): ExerciseProgress.from_dict(entry)
                 for slug, entry in data["exercises"].items()
             }
+            exercises = _renamed(exercises, renamed)
         except (ValueError, TypeError, AttributeError) as error:
             kept = path.with_name(f"{FILENAME}.corrupt-{_stamp()}")
             try:
@@ -106,10 +112,10 @@ class Progress:
                 ),
             )
         if read_only:
-            return cls(path=path, exercises=exercises, writable=False,
+            return cls(path=path, exercises=exercises, writable=False, renamed=renamed,
                        warning=f"Your progress file {path} is read-only: this session's "
                        "progress is not saved. Fix: `chmod u+w` it to save progress again.")
-        return cls(path=path, exercises=exercises)
+        return cls(path=path, exercises=exercises, renamed=renamed)
 
     @classmethod
     def _reread(cls, path: Path) -> dict[str, ExerciseProgress]:
@@ -178,7 +184,8 @@ class Progress:
             with lock:
                 if self.path.exists() and (self.path.is_dir() or _read_only(self.path)):
                     raise PermissionError(f"{self.path} is not a writable file")
-                current = Progress(path=self.path, exercises=self._reread(self.path))
+                now = _renamed(self._reread(self.path), self.renamed)
+                current = Progress(path=self.path, exercises=now)
                 for change in self._changes:
                     change(current)
                 data = {
@@ -193,6 +200,23 @@ class Progress:
             return self.warning
         self.exercises, self._changes = current.exercises, []
         return None
+
+
+def _renamed(
+    exercises: dict[str, ExerciseProgress], renamed: dict[str, str]
+) -> dict[str, ExerciseProgress]:
+    """Move entries kept under a former slug to today's slug. When both exist, the one that got
+    further wins (passed over attempted), so an old pass is never lost."""
+    rank = {status: order for order, status in enumerate(STATUSES)}
+    moved: dict[str, ExerciseProgress] = {k: v for k, v in exercises.items() if k not in renamed}
+    for old, entry in exercises.items():
+        if old not in renamed:
+            continue
+        new = renamed[old]
+        kept = moved.get(new)
+        if kept is None or (rank[entry.status], entry.best_score) > (rank[kept.status], kept.best_score):
+            moved[new] = entry
+    return moved
 
 
 def write_atomically(path: Path, text: str) -> None:

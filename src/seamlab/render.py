@@ -303,6 +303,7 @@ class ExerciseTable:
         table.add_column("exercise", min_width=24, ratio=3)
         if with_seam:
             table.add_column("seam", min_width=16, ratio=2)
+        table.add_column("time", justify="right", no_wrap=True, min_width=len("45 min"))
         table.add_column("status", no_wrap=True, min_width=len("· not started"))
         table.add_column("points", justify="right", no_wrap=True, min_width=len("10/10"))
         for exercise in self.course.exercises:
@@ -317,7 +318,7 @@ class ExerciseTable:
             cells = [exercise.chapter, f"{'→ ' if here else '  '}{exercise.id} {escape(exercise.title)}"]
             if with_seam:
                 cells.append(escape(exercise.seam))
-            cells += [f"[{style}]{text}[/]", points]
+            cells += [f"{exercise.minutes} min", f"[{style}]{text}[/]", points]
             table.add_row(*cells)
         return table
 

@@ -106,7 +106,7 @@ def tree_files(folder: Path) -> dict[str, Path]:
 
 
 def _ignored(rel: Path) -> bool:
-    # Dot-folders can be part of an exercise (12 ships .github/workflows/): skip only caches.
+    # Dot-folders can be part of an exercise (04-hermetic-env ships .github/workflows/): skip only caches.
     return any(part in IGNORED for part in rel.parts) or rel.suffix == ".pyc"
 
 

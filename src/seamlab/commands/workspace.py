@@ -29,7 +29,7 @@ class Workspace:
         if note := fallback_note():
             console.print(f"[yellow]Note:[/] {note}", soft_wrap=True)
         loaded = course_module.load(root)
-        progress = Progress.load(loaded.root)
+        progress = Progress.load(loaded.root, renamed=loaded.renamed)
         if progress.warning:
             console.print(f"[yellow]Warning:[/] {progress.warning}", soft_wrap=True)
             progress.save()
