@@ -165,3 +165,21 @@ def test_saving_keeps_the_files_mode(tmp_path):
     progress.save()
 
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_an_entry_under_a_former_slug_counts_for_the_new_one_and_is_saved_under_it(tmp_path):
+    old = Progress.load(tmp_path)
+    old.record_check("08-bottom-up", "passed", 10, 10)
+    old.record_check("04-call-under-lock", "failed", 0, 10)
+    old.save()
+    renamed = {"08-bottom-up": "02-bottom-up", "04-call-under-lock": "08-call-under-lock"}
+
+    progress = Progress.load(tmp_path, renamed=renamed)
+    assert progress.passed("02-bottom-up")
+    assert progress.status("08-call-under-lock") == "attempted"
+
+    progress.reveal_hint("02-bottom-up", available=3)
+    progress.save()
+    saved = json.loads((tmp_path / ".seamlab" / "progress.json").read_text())["exercises"]
+    assert sorted(saved) == ["02-bottom-up", "08-call-under-lock"]
+    assert saved["02-bottom-up"]["status"] == "passed"
