@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -185,3 +186,90 @@ def test_there_is_one_junit_reader_and_one_child_popen():
         if '"-m", "pytest"' in text and "Popen" in text:
             offenders.append(f"{path.relative_to(SRC)}: starts pytest itself")
     assert offenders == []
+
+
+# --- nothing left behind -----------------------------------------------------------------------
+_GRADER = '''
+import sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from fixtures.demo import FIX_DEMO
+from seamlab.cli import _stop_on_term_and_hangup
+from seamlab.grading import grade
+_stop_on_term_and_hangup()
+try:
+    grade(FIX_DEMO, target=Path({target!r}))
+except KeyboardInterrupt as stop:
+    print("stopped by", stop, flush=True)
+    sys.exit(130)
+'''
+
+
+def _hanging_learner(tmp_path: Path) -> Path:
+    original = (FIX_DEMO.solution_folder / "greetings.py").read_text(encoding="utf-8")
+    hang = "\n\ndef save(conn, name):\n    import time\n    time.sleep(300)\n"
+    return learner_copy(FIX_DEMO.folder, tmp_path, **{"greetings.py": original + hang})
+
+
+def _grading_children(target: Path) -> list[int]:
+    return sorted(pytest_child.carrying_env("SEAMLAB_TARGET_DIR", str(target.resolve())))
+
+
+def _grading_databases(pid: int) -> list[str]:
+    from seamlab import isolation
+    from seamlab.config import Settings
+
+    with isolation.connect_admin(Settings.from_env()) as conn:
+        return [row[0] for row in conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"seamlab_g_{pid}_%",))]
+
+
+def _start_grader(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    target = _hanging_learner(tmp_path)
+    script = _GRADER.format(tests=str(Path(__file__).parent), target=str(target))
+    grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not _grading_children(target):
+        assert time.monotonic() < deadline, "the grading child never started"
+        assert grader.poll() is None, grader.stdout.read()
+        time.sleep(0.1)
+    time.sleep(1.0)  # into the hanging test
+    return grader, target
+
+
+def _gone(pids: list[int], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(_alive(pid) for pid in pids)
+
+
+def test_sigterm_and_sighup_stop_a_check_like_ctrl_c_and_leave_nothing(tmp_path):
+    for number, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGHUP, "SIGHUP")):
+        grader, target = _start_grader(tmp_path / name)
+        children = _grading_children(target)
+        grader.send_signal(number)
+        out, _ = grader.communicate(timeout=30)
+
+        assert f"stopped by {name}" in out
+        assert _gone(children), f"{name}: the grading child outlived the check"
+        assert _grading_databases(grader.pid) == []
+
+
+def test_after_a_sigkill_the_child_dies_and_the_next_grade_sweeps_what_was_left(tmp_path):
+    from seamlab.grading import engine, runner
+
+    grader, target = _start_grader(tmp_path)
+    children = _grading_children(target)
+    grader.kill()
+    grader.wait()
+    assert _gone(children), "the grading child outlived a SIGKILLed check"
+    left = _grading_databases(grader.pid)
+    folders = list(Path(tempfile.gettempdir()).glob(f"{runner.TEMP_PREFIX}{grader.pid}-*"))
+    assert left and folders, "nothing was left to sweep (the test proves nothing)"
+
+    engine._swept = False
+    grade(FIX_DEMO, target=FIX_DEMO.solution_folder)
+
+    assert _grading_databases(grader.pid) == []
+    assert not any(folder.exists() for folder in folders)

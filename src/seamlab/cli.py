@@ -175,7 +175,21 @@ _register_instructor_commands()
 
 
 def main() -> None:
+    _stop_on_term_and_hangup()
     app()
+
+
+def _stop_on_term_and_hangup() -> None:
+    """SIGTERM and SIGHUP (the terminal closed) stop a command the way Ctrl-C does, so the
+    grading child is killed and its private database, Redis lease and folder are released."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(number) is signal.SIG_DFL:
+            signal.signal(number, interrupt)
 
 
 if __name__ == "__main__":

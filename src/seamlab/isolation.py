@@ -269,9 +269,17 @@ def _lease(control: redis.Redis, settings: Settings) -> int:
     )
 
 
+def reclaim_dead_leases(settings: Settings) -> None:
+    """Give back the Redis databases leased by processes that are gone."""
+    control = redis_client(settings, db=0)
+    try:
+        _reclaim_dead_leases(control, redis_database_count(control))
+    finally:
+        control.close()
+
+
 def _reclaim_dead_leases(control: redis.Redis, count: int) -> None:
-    for index in range(1, count):
-        key = f"{LEASE_PREFIX}{index}"
-        holder = control.get(key)
+    keys = [f"{LEASE_PREFIX}{index}" for index in range(1, count)]
+    for key, holder in zip(keys, control.mget(keys), strict=True):
         if holder is not None and holder.isdigit() and not pid_alive(int(holder)):
             control.eval(_RELEASE_SCRIPT, 1, key, holder)

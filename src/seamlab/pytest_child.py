@@ -278,8 +278,13 @@ def descendants(pid: int) -> set[int]:
 
 def carrying(token: str) -> set[int]:
     """Processes (that we may read) whose environment holds ``TOKEN_ENV=token``."""
-    marker = f"{TOKEN_ENV}={token}".encode()
-    found = set()
+    return carrying_env(TOKEN_ENV, token)
+
+
+def carrying_env(name: str, value: str) -> set[int]:
+    """Processes (that we may read) whose environment holds ``name=value``."""
+    marker = f"{name}={value}".encode()
+    found: set[int] = set()
     if not os.path.isdir("/proc"):
         return found
     me = os.getpid()

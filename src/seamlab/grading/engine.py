@@ -70,6 +70,25 @@ def probe_before(settings: Settings, services: tuple[str, ...]) -> None:
         probe(settings, extra)
 
 
+_swept = False
+
+
+def sweep_stale(settings: Settings) -> None:
+    """Once per process: what killed graders left behind (databases, Redis leases, folders)."""
+    global _swept
+    if _swept:
+        return
+    _swept = True
+    from seamlab import isolation
+
+    runner.sweep_stale_folders()
+    try:
+        isolation.drop_stale_databases(settings, DB_PREFIX)
+        isolation.reclaim_dead_leases(settings)
+    except Exception:  # noqa: BLE001 - a sweep never stops a grade; the next one retries
+        _swept = False
+
+
 class PrivateState:
     """A private database and Redis database for one child run; released on exit, always."""
 
@@ -81,6 +100,7 @@ class PrivateState:
     def __enter__(self) -> Settings:
         from seamlab import isolation
 
+        sweep_stale(self.settings)
         try:
             database = self._stack.enter_context(
                 isolation.private_database(self.settings, prefix=DB_PREFIX))

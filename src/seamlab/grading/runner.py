@@ -121,10 +121,10 @@ def run(spec: RunSpec) -> ChildRun:
     folder) and hands over as an inherited descriptor opened O_APPEND; the JUnit report is a
     second such file, which pytest reaches through ``/proc/self/fd``.
     """
-    workdir = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+    workdir = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
     tmp = workdir / "tmp"
     tmp.mkdir()
-    channel = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "results-"))
+    channel = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-results-"))
     report_path, junit_path = channel / "report.jsonl", channel / "junit.xml"
     report_fd = os.open(report_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o600)
     junit_fd = os.open(junit_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -177,6 +177,20 @@ def run(spec: RunSpec) -> ChildRun:
         stack.close()
         shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(channel, ignore_errors=True)
+
+
+def sweep_stale_folders() -> list[Path]:
+    """Remove run folders ``seamlab-run-<pid>-*`` of processes that are gone (killed with
+    SIGKILL, or a machine that lost power): returns what was removed."""
+    from seamlab.isolation import pid_alive
+
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
+        pid = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def read_report(path: Path) -> dict[str, Any] | None:
