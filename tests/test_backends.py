@@ -472,3 +472,28 @@ def test_doctor_names_each_dead_service_with_cause_and_fix_after_its_server_was_
     finally:
         backends.down(tmp_path, settings=settings)
         remove_postgres_home(tmp_path, settings.db_port)
+
+
+# --- notebooks on a machine with a service missing -------------------------------------------
+def test_the_welcome_cell_never_raises_and_says_what_is_missing(monkeypatch, capsys):
+    from seamlab import lab
+
+    monkeypatch.setenv("TEST_AMQP_URL", f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F")
+    settings = lab.services_status(("rabbitmq",), timeout=2)
+    assert settings is not None
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("rabbitmq  NOT running: RabbitMQ at 127.0.0.1:")
+    assert "Fix: check that TEST_AMQP_URL" in lines[0]
+    assert lines[1].startswith("Not running: RabbitMQ.") and "`seamlab up`" in lines[1]
+    assert len(lines) == 2
+
+    assert lab.needs("rabbitmq", timeout=2) is False
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("Skipped: this cell needs RabbitMQ. RabbitMQ at 127.0.0.1:")
+
+
+def test_a_cell_whose_services_answer_runs(capsys):
+    from seamlab import lab
+
+    assert lab.needs("postgres", "mail") is True
+    assert capsys.readouterr().out == ""

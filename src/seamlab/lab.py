@@ -67,6 +67,71 @@ def ready(
     return settings
 
 
+def services_status(
+    services: Sequence[str] = ("postgres", "redis", "rabbitmq", "mail"),
+    timeout: float = 15.0,
+) -> Settings | None:
+    """Print which of ``services`` answer and, for each one that does not, what to do; never
+    raises. Returns the settings (None when a ``TEST_*`` variable cannot be used).
+
+    The welcome chapter's first cell: a learner on a laptop without RabbitMQ reads one line
+    about it and goes on; the cells that need it say so again (:func:`needs`).
+    """
+    from seamlab.backends import wait_ready
+    from seamlab.errors import SeamlabError
+
+    try:
+        settings = Settings.from_env()
+    except SeamlabError as error:
+        print(f"The course settings cannot be used: {error}")
+        return None
+    down: list[str] = []
+    for service in services:
+        try:
+            wait_ready(settings, services=(service,), timeout=timeout)
+        except SeamlabError as error:
+            down.append(service)
+            print(f"{service:<9} NOT running: {error}")
+            continue
+        print(f"{service:<9} ready at {where(settings, service)}")
+    if down:
+        print(_missing_advice(down))
+    return settings
+
+
+def needs(*services: str, timeout: float = 15.0) -> bool:
+    """True when every one of ``services`` answers; else print one line (what this cell needs,
+    what is missing, the fix) and return False, so a cell can skip its work without a traceback::
+
+        if lab.needs("rabbitmq"):
+            ...
+    """
+    from seamlab.backends import TITLES, wait_ready
+    from seamlab.errors import SeamlabError
+
+    try:
+        settings = Settings.from_env()
+        wait_ready(settings, services=services, timeout=timeout)
+    except SeamlabError as error:
+        named = " and ".join(TITLES.get(s, s) for s in services)
+        print(f"Skipped: this cell needs {named}. {error}")
+        return False
+    return True
+
+
+def _missing_advice(down: Sequence[str]) -> str:
+    from seamlab.backends import TITLES, who_needs
+
+    titles = " and ".join(TITLES.get(s, s) for s in down)
+    users = "; ".join(filter(None, (who_needs(s) for s in down)))
+    waits = f" Used by {users}; everything else works." if users else ""
+    return (
+        f"Not running: {titles}.{waits} Cells that need it say so in one line and skip. "
+        "Start it with `seamlab up` in a terminal (it prints the command that installs a missing "
+        "server), then re-run this cell."
+    )
+
+
 def where(settings: Settings, service: str) -> str:
     """host:port of ``service`` in ``settings`` (for messages)."""
     return {
