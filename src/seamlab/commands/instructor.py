@@ -108,6 +108,9 @@ def autograde(
         f"({rate:.0f} exercise-grades/min).")
     console.print(f"{len(book.learners)} learners → {out}/gradebook.csv, gradebook.json, "
                   f"feedback/, report.html")
+    if line := outcome.infra_problem():
+        console.print(f"[magenta]{line}[/]", soft_wrap=True)
+        raise typer.Exit(INFRA)
     raise typer.Exit(OK)
 
 

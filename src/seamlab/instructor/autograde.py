@@ -75,6 +75,17 @@ class Outcome:
     seconds: float
     workers: int
 
+    def infra_problem(self) -> str | None:
+        """One line when infrastructure errors are half or more of what was graded: the
+        gradebook then says more about the machine than about the learners."""
+        broken = [r for r in self.graded if r.result.verdict == "infra_error"]
+        if not broken or len(broken) * 2 < len(self.graded):
+            return None
+        first = broken[0].result.summary.strip().splitlines()[0]
+        return (f"{len(broken)} of {len(self.graded)} grading runs failed for infrastructure "
+                f"reasons (not the learners'), e.g. {broken[0].learner}/{broken[0].exercise}: "
+                f"{first} Fix the machine, then run autograde again (graded jobs are kept).")
+
 
 def parse_shard(text: str) -> tuple[int, int]:
     try:
@@ -111,8 +122,11 @@ def plan_jobs(course: Course, submissions: list[Submission], work: Path,
                 continue
             folder = root / exercise.slug if root is not None else None
             present = folder is not None and folder.is_dir() and not folder.is_symlink()
+            # A refused submission is graded 0 with its reason, not shown as "not submitted".
+            fingerprint = ("refused-" + hashlib.sha256(problem.encode()).hexdigest()[:8]
+                           if problem else store.digest(folder if present else None))
             jobs.append(Job(sub.learner, exercise.slug, str(folder) if present else None,
-                            store.digest(folder if present else None), problem))
+                            fingerprint, problem))
     return jobs
 
 
@@ -163,7 +177,7 @@ def grade_job(job: Job) -> dict:
                              summary=f"{job.exercise}: not graded: {why}.",
                              max_score=exercise.points)
         return store.Record(job.learner, job.exercise, result, job.digest,
-                            [MISSING_NOTE], now).to_dict()
+                            [job.problem or MISSING_NOTE], now).to_dict()
     policy = _worker.get("policy")
     if options.sandbox:
         from seamlab.grading import runner
@@ -222,6 +236,7 @@ def autograde(course: Course, submissions_dir: Path, out: Path, options: Options
         settings = Settings.from_env()
         prepare_services(settings, options.sandbox)
         hidden = [str(submissions_dir), str(out), str(course.root / "solutions"),
+                  str(course.root / ".git"),
                   str(course.root / ".seamlab")]
         # Missing exercises need no worker; real ones go round-robin-free to a pool.
         context = multiprocessing.get_context("spawn")

