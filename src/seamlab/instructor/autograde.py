@@ -174,7 +174,7 @@ def grade_job(job: Job) -> dict:
     if job.folder is None:
         why = job.problem or f"there is no folder {job.exercise}/ in this submission"
         result = GradeResult(exercise=job.exercise, target="", verdict="learner_error",
-                             summary=f"{job.exercise}: not graded: {why}.",
+                             summary=f"{job.exercise}: not graded: {why.rstrip('.')}.",
                              max_score=exercise.points)
         return store.Record(job.learner, job.exercise, result, job.digest,
                             [job.problem or MISSING_NOTE], now).to_dict()
