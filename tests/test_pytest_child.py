@@ -273,3 +273,27 @@ def test_after_a_sigkill_the_child_dies_and_the_next_grade_sweeps_what_was_left(
 
     assert _grading_databases(grader.pid) == []
     assert not any(folder.exists() for folder in folders)
+
+
+# --- quick verdicts ----------------------------------------------------------------------------
+def test_after_one_test_times_out_the_rest_are_not_run_because_of_it(tmp_path):
+    started = time.monotonic()
+    result = grade(FIX_DEMO, target=_hanging_learner(tmp_path), timeout=3)
+    seconds = time.monotonic() - started
+
+    print(f"time to verdict on a hang (per-test timeout 3 s): {seconds:.2f} s")
+    assert result.verdict == "timed_out", result.summary
+    hung, *rest = [t for t in result.tests if t.outcome == "timeout"]
+    assert hung.name == "test_saves_the_person_as_a_row" and "3 s" in hung.message
+    assert rest and all(f"Not run: {hung.name} timed out" in t.message for t in rest)
+    assert len(result.tests) == 2
+
+
+def test_the_manifest_can_set_a_tighter_per_test_timeout(tmp_path):
+    from dataclasses import replace
+
+    tight = replace(FIX_DEMO, test_timeout=2.0)
+    result = grade(tight, target=_hanging_learner(tmp_path))
+
+    assert result.verdict == "timed_out", result.summary
+    assert "longer than 2 s" in result.summary, result.summary

@@ -56,6 +56,8 @@ class Exercise:
     #: Slugs this exercise had before the course was renumbered: progress files and the CLI
     #: still accept them (an old progress file's "08-bottom-up" pass counts for "02-bottom-up").
     formerly: tuple[str, ...] = ()
+    #: Seconds one hidden test may take (course.toml ``test_timeout``); None: the grader's.
+    test_timeout: float | None = None
 
     @property
     def folder(self) -> Path:
@@ -232,7 +234,7 @@ def _chapter(item: Any, index: int, where: _Locator) -> Chapter:
 
 _EXERCISE_KEYS = {
     "id", "slug", "title", "chapter", "seam", "services", "kind", "points", "minutes", "files",
-    "tests", "hints", "formerly",
+    "tests", "hints", "formerly", "test_timeout",
 }
 
 
@@ -302,6 +304,14 @@ def _exercise(item: Any, index: int, root: Path, where: _Locator) -> Exercise:
                     f"{where.source}:{get(key)}: {label}.{key} has {name!r}; use a path inside "
                     f"the exercise folder"
                 )
+    test_timeout = item.get("test_timeout")
+    if test_timeout is not None and (isinstance(test_timeout, bool)
+                                     or not isinstance(test_timeout, (int, float))
+                                     or not 0 < test_timeout <= 600):
+        raise CourseError(
+            f"{where.source}:{get('test_timeout')}: {label}.test_timeout = {test_timeout!r} must "
+            f"be the seconds one hidden test may take, a number above 0 and at most 600"
+        )
     return Exercise(
         id=ident,
         slug=slug,
@@ -317,6 +327,7 @@ def _exercise(item: Any, index: int, root: Path, where: _Locator) -> Exercise:
         hints=hints,
         root=root,
         formerly=formerly,
+        test_timeout=float(test_timeout) if test_timeout is not None else None,
     )
 
 

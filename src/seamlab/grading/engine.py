@@ -156,7 +156,7 @@ def grade(
 
     started = time.perf_counter()
     target = Path(target or exercise.folder).resolve()
-    per_test = timeout or DEFAULT_TEST_TIMEOUT
+    per_test = timeout or getattr(exercise, "test_timeout", None) or DEFAULT_TEST_TIMEOUT
     result = GradeResult(exercise=exercise.slug, target=str(target), verdict="infra_error",
                          summary="", max_score=exercise.points)
     phases = Phases()

@@ -43,6 +43,19 @@ class _Recorder:
         self.collected = 0
         self.finished = False
         self.exitstatus: int | None = None
+        #: The test whose timeout stopped the run; the tests after it are not run.
+        self.stopped_by: str | None = None
+
+    def record_not_run(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            if item.nodeid not in self.tests:
+                self.tests[item.nodeid] = {
+                    "nodeid": item.nodeid, "name": item.name, "outcome": "timeout",
+                    "seam": item.get_closest_marker("seam") is not None, "location": None,
+                    "duration": 0.0,
+                    "message": f"Not run: {self.stopped_by} timed out before it, and a hang "
+                    "in your code would make every test after it wait out its limit too.",
+                }
 
     # --- classification ----------------------------------------------------------------
     def classify(self, excinfo: pytest.ExceptionInfo[BaseException], when: str) -> dict[str, Any]:
@@ -295,6 +308,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     recorder = _recorder(item.config)
     if recorder is not None:
         recorder.record_phase(item, report, call.excinfo)
+        if recorder.tests[item.nodeid]["outcome"] == "timeout" and not recorder.stopped_by:
+            # A hang rarely stays in one test: the rest would each wait out their own limit.
+            recorder.stopped_by = item.name
+            item.session.shouldstop = f"{item.name} timed out"
     return report
 
 
@@ -320,6 +337,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     recorder = _recorder(session.config)
     if recorder is not None:
+        if recorder.stopped_by:
+            recorder.record_not_run(session.items)
         recorder.finished = True
         recorder.exitstatus = int(exitstatus)
         recorder.write()
