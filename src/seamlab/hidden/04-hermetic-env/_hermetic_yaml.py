@@ -11,7 +11,7 @@ import re
 import shlex
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -111,33 +111,113 @@ def compose_check_command(test: Any) -> str | None:
     return None
 
 
-def _has_host_option(tokens: list[str]) -> bool:
-    for token in tokens:
-        if token in ("-h", "--host") or token.startswith("--host="):
-            return True
-        if token.startswith("-h") and len(token) > 2 and not token.startswith("--"):
-            return True
-    return False
+#: A GitHub Actions expression, `${{ ... }}`: its value is known only on the runner.
+EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 
 
-def probe_problem(kind: str, command: str | None) -> str | None:
-    """Why `command` is not a real readiness probe for a `kind` server, or None when it is."""
+def _option_value(tokens: list[str], short: str, long: str) -> str | None:
+    """The last value given to `-h x`, `-hx`, `--host x` or `--host=x` (None when absent)."""
+    value = None
+    for index, token in enumerate(tokens):
+        if token in (short, long):
+            value = tokens[index + 1] if index + 1 < len(tokens) else ""
+        elif token.startswith(long + "="):
+            value = token[len(long) + 1:]
+        elif token.startswith(short) and len(token) > 2 and not token.startswith("--"):
+            value = token[2:]
+    return value
+
+
+def _conninfo_host(conninfo: str) -> str | None:
+    """The host a libpq connection string names: URI (`postgresql://u@host/db`, `?host=`) or
+    key/value (`host=127.0.0.1 dbname=x`); `hostaddr` always means TCP. None when it names none."""
+    if conninfo.startswith(("postgresql://", "postgres://")):
+        parts = urlsplit(EXPRESSION.sub("expr", conninfo))
+        query = dict(pair.partition("=")[::2] for pair in parts.query.split("&") if pair)
+        if query.get("hostaddr"):
+            return query["hostaddr"]
+        if query.get("host"):
+            return unquote(query["host"])
+        netloc = parts.netloc.rpartition("@")[2]
+        host = netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc
+        return unquote(host) or None
+    pairs = dict(re.findall(r"(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", conninfo))
+    if pairs.get("hostaddr"):
+        return pairs["hostaddr"]
+    host = pairs.get("host")
+    return host.strip("'") if host else None
+
+
+def _over_tcp(host: str | None) -> bool:
+    """libpq: an empty host or one starting with `/` (or `@`) is a Unix socket; the rest is TCP."""
+    return bool(host) and not host.startswith(("/", "@"))
+
+
+def probe_host(tokens: list[str], tool: str, environment: dict[str, str] | None = None) -> str | None:
+    """The host `pg_isready`/`psql` in `tokens` connects to, the way libpq decides it: `-h`, then
+    a connection string in `-d`/`--dbname` (or psql's first argument), then PGHOST (set inline,
+    with `env`, or in the container's environment). None means the Unix socket."""
+    words = [token.rsplit("/", 1)[-1].lower() for token in tokens]
+    start = words.index(tool)
+    args = tokens[start + 1:]
+    for stop, token in enumerate(args):
+        if token in (";", "&&", "||", "|"):
+            args = args[:stop]
+            break
+    inline = {}
+    for token in tokens[:start]:
+        name, equals, value = token.partition("=")
+        if equals and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            inline[name] = value
+    host = _option_value(args, "-h", "--host")
+    dbname = _option_value(args, "-d", "--dbname")
+    if dbname is None and tool == "psql":
+        options_with_values = {"-c", "-U", "-p", "-f", "-v", "--command", "--username", "--port"}
+        positional = [a for i, a in enumerate(args) if not a.startswith("-")
+                      and (i == 0 or args[i - 1] not in options_with_values)]
+        dbname = positional[0] if positional else None
+    if host is None and dbname and ("=" in dbname or "://" in dbname):
+        host = _conninfo_host(dbname)
+    if host is None:
+        host = inline.get("PGHOST") or inline.get("PGHOSTADDR")
+    if host is None and environment:
+        host = environment.get("PGHOST") or environment.get("PGHOSTADDR")
+    return host
+
+
+def _names_a_tool(script: str) -> bool:
+    return re.search(r"(^|[\s/])(pg_isready|psql|redis-cli)(\s|$)", script) is not None
+
+
+def probe_problem(kind: str, command: str | None,
+                  environment: dict[str, str] | None = None) -> str | None:
+    """Why `command` is not a real readiness probe for a `kind` server, or None when it is.
+
+    ``environment`` is the container's (a PGHOST there counts, as it does for the command)."""
     label = KIND_LABELS[kind]
     if not command or not command.strip():
         return f"it has no health check command, so nothing ever asks {label} whether it is ready"
     tokens = split_command(command.replace(";", " ; ").replace("&&", " && ").replace("||", " || "))
+    # `sh -c "pg_isready ..."`: the quoted script is a command too.
+    tokens = [part for token in tokens
+              for part in (split_command(token) if " " in token and _names_a_tool(token)
+                           else [token])]
     words = [token.rsplit("/", 1)[-1].lower() for token in tokens]
     if kind == "postgres":
         if "pg_isready" in words or "psql" in words:
-            if not _has_host_option(tokens):
-                tool = "pg_isready" if "pg_isready" in words else "psql"
+            tool = "pg_isready" if "pg_isready" in words else "psql"
+            host = probe_host(tokens, tool, environment)
+            if not _over_tcp(host):
+                how = ("without a host" if not host else
+                       f"with host {host!r}, a socket directory")
                 return (
-                    f"its health check `{command}` runs {tool} without -h, so it asks over the "
+                    f"its health check `{command}` runs {tool} {how}, so it asks over the "
                     f"Unix socket. While the postgres image initialises a new database it runs a "
                     f"temporary server that listens on the socket only, then stops it and starts "
                     f"the real one: the socket check says 'ready' too early and the first test "
-                    f"connection over TCP fails. Add -h 127.0.0.1 so the check uses TCP, like "
-                    f"the tests"
+                    f"connection over TCP fails. Give it a TCP host (-h 127.0.0.1, a "
+                    f"postgresql://user@127.0.0.1/db connection string, or PGHOST=127.0.0.1) so "
+                    f"the check uses TCP, like the tests"
                 )
             return None
         return (
@@ -205,12 +285,27 @@ def _port(value: Any) -> int | None:
 
 
 def url_host_port(url: str, default_port: int) -> tuple[str | None, int | str | None]:
-    parts = urlsplit(url)
+    """Host and port of a URL; a `${{ ... }}` expression in it (GitHub Actions fills it in on the
+    runner, e.g. `${{ job.services.redis.ports[6379] }}`) is returned as written."""
+    expressions: list[str] = []
+
+    def hide(match: re.Match) -> str:
+        expressions.append(match.group(0))
+        return f"seamlabexpr{len(expressions) - 1}x"
+
+    def shown(value: str | None) -> str | None:
+        if value is None:
+            return None
+        return re.sub(r"seamlabexpr(\d+)x", lambda m: expressions[int(m.group(1))], value)
+
+    parts = urlsplit(EXPRESSION.sub(hide, url))
     try:
-        port = parts.port
+        port: int | str | None = parts.port
     except ValueError:
         port = parts.netloc.rsplit(":", 1)[-1]
-    return parts.hostname, port or default_port
+    if isinstance(port, str):
+        port = shown(port)
+    return shown(parts.hostname), port or default_port
 
 
 def runs_pytest(command: Any) -> bool:

@@ -95,7 +95,7 @@ def test_the_service_containers_report_their_health(job):
                 f"{KIND_LABELS[kind]} accepts connections"
             )
             continue
-        problem = probe_problem(kind, health["cmd"])
+        problem = probe_problem(kind, health["cmd"], env_mapping(service.get("env")))
         if problem:
             problems.append(f"service `{name}`: {problem}")
             continue

@@ -70,7 +70,8 @@ def test_every_service_the_tests_need_has_a_real_healthcheck(compose):
                 f"process starts, long before {KIND_LABELS[kind]} accepts connections"
             )
             continue
-        problem = probe_problem(kind, compose_check_command(check.get("test")))
+        problem = probe_problem(kind, compose_check_command(check.get("test")),
+                                env_mapping(services_of(compose)[name].get("environment")))
         if problem:
             problems.append(f"`{name}`: {problem}")
             continue
