@@ -54,6 +54,9 @@ class SuiteRun:
     workers: dict[str, dict] = field(default_factory=dict)
     seconds: float = 0.0
     limit: float = RUN_TIMEOUT
+    #: The key another test run keeps in the same Redis database (planted by the check) was gone
+    #: after this run: something deleted keys it had not written.
+    planted_key_gone: bool = False
 
     @property
     def label(self) -> str:
@@ -126,7 +129,42 @@ def _namespaces(settings) -> set[str]:
     return databases | schemas
 
 
+#: A key that stands for another test run sharing the Redis database, there during every run:
+#: a test that looks at (or deletes) every key meets it deterministically, not by timing luck.
+PLANTED_KEY = "another-run:leaderboard:top"
+
+
+def _redis(settings):
+    import redis
+
+    return redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+
+
+def _plant(settings) -> None:
+    client = _redis(settings)
+    try:
+        client.set(PLANTED_KEY, "[]")
+    finally:
+        client.close()
+
+
+def _unplant(settings) -> bool:
+    """Remove the planted key; True when it was already gone."""
+    client = _redis(settings)
+    try:
+        return client.delete(PLANTED_KEY) == 0
+    finally:
+        client.close()
+
+
 def _run(folder: Path, seed: int, settings) -> SuiteRun:
+    _plant(settings)
+    run = _run_once(folder, seed, settings)
+    run.planted_key_gone = _unplant(settings)
+    return run
+
+
+def _run_once(folder: Path, seed: int, settings) -> SuiteRun:
     probe_dir = folder / f"probe-{seed}"
     probe_dir.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED and k != "CI"}

@@ -17,12 +17,18 @@ import pytest
 
 #: The shuffle seeds of the three runs (the same tuple as conftest.SEEDS, which runs them).
 SEEDS = (1301, 2602, 3903)
+#: The key planted for "another test run" (the same value as conftest.PLANTED_KEY).
+PLANTED_KEY = "another-run:leaderboard:top"
 
 # Three runs of the learner's suite happen in the first test's setup: allow for them.
 pytestmark = pytest.mark.timeout(110)
 
 MAINTENANCE = {"postgres", "template0", "template1"}
-RERUN_WORDS = ("flaky", "rerun", "reruns", "retry", "retries", "repeat")
+#: Rerun plugins (pytest-rerunfailures, flaky, pytest-retry): importing one, or its marker or
+#: decorator, reruns a failing test. A name that merely contains "retry" (a helper that polls)
+#: is not one.
+RERUN_MODULES = ("flaky", "pytest_rerunfailures", "pytest_retry")
+RERUN_MARKS = ("flaky",)
 
 
 def _run_problems(run) -> list[str]:
@@ -57,7 +63,14 @@ def test_the_suite_passes_under_two_workers_in_a_shuffled_order(suite, index):
         "worker processes run tests at the same time: whatever they share (a database, "
         "tables, Redis keys) one of them can change under the other's feet."
     )
-    if any("permission denied to create database" in line for line in problems):
+    if any(PLANTED_KEY in line for line in problems):
+        advice = (
+            f"\nThe key {PLANTED_KEY!r} belongs to another test run using the same Redis "
+            f"database (the check keeps it there during every run, as a CI job next to yours "
+            f"would). A test that lists every key (KEYS *, SCAN without a match pattern, "
+            f"DBSIZE) sees it: look only at your own namespace's keys."
+        )
+    elif any("permission denied to create database" in line for line in problems):
         advice = (
             "\nThe check runs your suite as the owner of one private database, without the "
             "right to create others (so a mistake cannot reach other runs). Give each worker a "
@@ -106,6 +119,13 @@ def test_no_worker_wipes_or_shares_another_workers_redis_keys(suite):
             seeds.append(seed)
 
     for run in suite.runs:
+        if run.planted_key_gone:
+            found(
+                f"the key {PLANTED_KEY!r}, which another test run keeps in the same Redis "
+                f"database, was deleted during the run: a cleanup removed keys outside its "
+                f"own namespace",
+                run.seed,
+            )
         seen: dict[str, dict[str, dict]] = {}
         for worker, data in sorted(run.workers.items()):
             for where, usage in data["redis"].items():
@@ -193,33 +213,38 @@ class _Finder(ast.NodeVisitor):
     def __init__(self) -> None:
         self.found: list[tuple[int, str]] = []
         self.sleep_names: set[str] = set()
+        self.rerun_names: set[str] = set()
         self.loops = 0
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            if _rerun_word(alias.name):
+            if alias.name.split(".")[0] in RERUN_MODULES:
                 self.found.append((node.lineno, f"imports {alias.name} (a rerun plugin)"))
         self.generic_visit(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
         for alias in node.names:
-            if _rerun_word(module) or _rerun_word(alias.name):
-                self.found.append((node.lineno, f"imports {alias.name} from {module}"))
+            if module.split(".")[0] in RERUN_MODULES:
+                self.found.append((node.lineno, f"imports {alias.name} from {module} (a rerun "
+                                                f"plugin)"))
+                self.rerun_names.add(alias.asname or alias.name)
             if module in ("time", "asyncio", "gevent", "trio") and alias.name == "sleep":
                 self.sleep_names.add(alias.asname or alias.name)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if isinstance(node.value, ast.Attribute) and node.value.attr == "mark" and _rerun_word(
-            node.attr
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "mark" and (
+            node.attr in RERUN_MARKS
         ):
             self.found.append((node.lineno, f"marks a test with pytest.mark.{node.attr}"))
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and "--reruns" in node.value:
-            self.found.append((node.lineno, "adds --reruns to the command line"))
+        if isinstance(node.value, str) and any(
+            flag in node.value for flag in ("--reruns", "--retries", "--force-flaky")
+        ):
+            self.found.append((node.lineno, "adds a rerun option to the command line"))
 
     def visit_keyword(self, node: ast.keyword) -> None:
         if node.arg in ("reruns", "max_runs", "reruns_delay"):
@@ -229,7 +254,7 @@ class _Finder(ast.NodeVisitor):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         for decorator in node.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            if isinstance(target, ast.Name) and _rerun_word(target.id):
+            if isinstance(target, ast.Name) and target.id in self.rerun_names:
                 self.found.append((decorator.lineno, f"decorates {node.name} with @{target.id}"))
         loops, self.loops = self.loops, 0  # a loop around a def does not make its body a loop
         self.generic_visit(node)
@@ -238,9 +263,10 @@ class _Finder(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
 
     def _loop(self, node) -> None:
-        self.loops += 1
+        polls = _polls(node)
+        self.loops += polls
         self.generic_visit(node)
-        self.loops -= 1
+        self.loops -= polls
 
     visit_While = visit_For = visit_AsyncFor = _loop  # type: ignore[assignment]
 
@@ -255,6 +281,33 @@ class _Finder(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def _rerun_word(name: str) -> bool:
-    parts = name.lower().replace(".", "_").split("_")
-    return any(part in RERUN_WORDS for part in parts)
+def _polls(loop: ast.For | ast.AsyncFor | ast.While) -> bool:
+    """A loop that can ask again: it may run more than once, and it looks at something each time
+    (a condition in `while`, an `if`, a `break`/`return`). `for _ in range(1): sleep(1)` and a
+    loop that only sleeps N times are fixed sleeps."""
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        count = _fixed_count(loop.iter)
+        if count is not None and count < 2:
+            return False
+    elif isinstance(loop.test, ast.Constant) and not loop.test.value:
+        return False
+    asks = isinstance(loop, ast.While) and not isinstance(loop.test, ast.Constant)
+    for child in ast.walk(loop):
+        if child is not loop and isinstance(child, (ast.If, ast.Break, ast.Return, ast.Assert,
+                                                    ast.Raise, ast.IfExp, ast.Try)):
+            asks = True
+    return asks
+
+
+def _fixed_count(iterable: ast.expr) -> int | None:
+    """How many times a `for` over `range(<constant>)` or a literal runs; None when not known."""
+    if isinstance(iterable, (ast.List, ast.Tuple, ast.Set)):
+        return len(iterable.elts)
+    if isinstance(iterable, ast.Constant) and isinstance(iterable.value, (str, bytes)):
+        return len(iterable.value)
+    if (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name)
+            and iterable.func.id == "range" and iterable.args
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, int)
+                    for a in iterable.args)):
+        return len(range(*(a.value for a in iterable.args)))
+    return None

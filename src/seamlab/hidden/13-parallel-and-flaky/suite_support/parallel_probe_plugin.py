@@ -4,8 +4,8 @@ Loaded in the xdist controller and in every worker. It
 
 - shuffles the collected tests with the seed in PROBE_SEED (the same order in every worker,
   as xdist requires);
-- notes, for every pooled SQLAlchemy connection a worker opens, its database and the schema its
-  unqualified table names land in (the first schema of its search_path);
+- notes, for every statement a worker's SQLAlchemy engines run on the leaderboard's tables, the
+  database and schema those tables really are in (however the learner's code points there);
 - records which Redis databases and keys each worker's redis-py clients touch, and every
   FLUSHDB / FLUSHALL;
 - writes one JSON file per process into PROBE_DIR: workers their observations, the controller
@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -57,39 +58,50 @@ def pytest_configure(config: pytest.Config) -> None:
     _patch_redis()
 
 
+#: The leaderboard's tables: a statement that names one (qualified or not) is where they live.
+_TABLES = re.compile(r'(?:\b("?[A-Za-z_][\w$]*"?)\.)?"?\b(scores)\b"?', re.IGNORECASE)
+
+
 def _watch_sqlalchemy() -> None:
-    """On the first checkout of every pooled connection, note its database and the schema its
-    unqualified table names resolve to (the first schema of its search_path that exists)."""
+    """For every statement that names a leaderboard table, note the database and the schema that
+    table really is in (`to_regclass`: the search_path, a schema-qualified name or a
+    schema_translate_map all count), once per pooled connection and name. Connections that never
+    touch the tables (an administrative one that creates the schema) are not counted."""
     try:
         import sqlalchemy
-        from sqlalchemy.pool import Pool
+        from sqlalchemy.engine import Engine
     except ImportError:
         return
 
-    def on_checkout(dbapi_connection, record, proxy) -> None:
-        if record.info.get("seamlab13_seen"):
-            return
-        record.info["seamlab13_seen"] = True
+    def before_execute(conn, cursor, statement, parameters, context, executemany) -> None:
         try:
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute("SELECT current_database(), (current_schemas(false))[1]")
-                database, schema = cursor.fetchone()
-            finally:
-                cursor.close()
-            if not getattr(dbapi_connection, "autocommit", False):
-                dbapi_connection.rollback()  # leave the connection as the pool handed it out
-            _state["namespaces"].add(f"{database}/{schema or '(no schema)'}")
+            names = {(m.group(1) or "", m.group(2)) for m in _TABLES.finditer(statement or "")}
+            if not names:
+                return
+            record = conn.connection._connection_record
+            info = record.info if record is not None else {}
+            seen = info.setdefault("seamlab13_tables", set())
+            dbapi = conn.connection.dbapi_connection
+            for schema, table in names - seen:
+                name = f"{schema}.{table}" if schema else table
+                probe = dbapi.cursor()
+                try:
+                    probe.execute(
+                        "SELECT current_database(), n.nspname FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE c.oid = to_regclass(%s)", (name,))
+                    row = probe.fetchone()
+                finally:
+                    probe.close()
+                if row:
+                    seen.add((schema, table))
+                    _state["namespaces"].add(f"{row[0]}/{row[1]}")
         except Exception as error:  # noqa: BLE001 - observing must never break the learner's run
             _state["observer_error"] = f"{type(error).__name__}: {error}"
-            try:
-                dbapi_connection.rollback()
-            except Exception:  # noqa: BLE001, S110 - best effort
-                pass
 
-    if not getattr(Pool, "_seamlab13_watched", False):
-        sqlalchemy.event.listen(Pool, "checkout", on_checkout)
-        Pool._seamlab13_watched = True
+    if not getattr(Engine, "_seamlab13_watched", False):
+        sqlalchemy.event.listen(Engine, "before_cursor_execute", before_execute)
+        Engine._seamlab13_watched = True
 
 
 # --- Redis: which databases and keys each worker touches ---------------------------------------
