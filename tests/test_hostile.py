@@ -380,3 +380,18 @@ def test_autograde_exits_non_zero_in_one_line_when_infrastructure_errors_dominat
 @pytest.fixture(scope="module")
 def course_for_cli():
     return course_module.load(ROOT)
+
+
+def test_an_exercise_importing_the_course_services_passes_in_the_jail(tmp_path, course_for_cli):
+    """The jail shows only an allow-list: the editable installs' package folders (signup,
+    mailprovider) must be on it, or every exercise that imports them fails for everybody."""
+    exercise = next(e for e in course_for_cli.exercises if e.slug.endswith("bottom-up"))
+    subs = tmp_path / "submissions"
+    shutil.copytree(exercise.solution_folder, subs / "solved" / exercise.slug,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    options = autograde.Options(workers=1, exercises=(exercise.slug,), timeout=20,
+                                wall_timeout=120)
+    autograde.autograde(course_for_cli, subs, tmp_path / "grades", options)
+    record = store.load_all(tmp_path / "grades")[0]
+
+    assert record.result.verdict == "passed", record.result.summary

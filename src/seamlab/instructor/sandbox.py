@@ -497,6 +497,15 @@ def child_env(env: dict[str, str], workdir: Path) -> dict[str, str]:
 
 
 _visible: list[Path] = []
+#: The import path of a fresh interpreter, and the package folders of editable installs
+#: (setuptools' finders map ``seamlab``, ``signup``, ``mailprovider`` to folders of the checkout).
+_PROBE = """import json, sys
+paths = list(sys.path)
+for finder in sys.meta_path:
+    module = sys.modules.get(getattr(finder, "__module__", "") or "")
+    paths += [str(p) for p in getattr(module, "MAPPING", {}).values()]
+print(json.dumps(paths))
+"""
 
 
 def visible_paths() -> list[Path]:
@@ -507,8 +516,7 @@ def visible_paths() -> list[Path]:
     from seamlab.paths import PACKAGE_DIR
 
     if not _visible:
-        probe = subprocess.run([sys.executable, "-I", "-c",
-                                "import json, sys; print(json.dumps(sys.path))"],
+        probe = subprocess.run([sys.executable, "-I", "-c", _PROBE],
                                capture_output=True, text=True, timeout=60, check=True)
         paths = {Path(p) for p in SYSTEM_PATHS}
         paths |= {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.prefix),
