@@ -15,6 +15,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import psycopg
 from fixtures.demo import FIX_DEMO, learner_copy
 
 from seamlab import pytest_child
@@ -203,7 +204,8 @@ from seamlab.cli import _stop_on_term_and_hangup
 from seamlab.grading import grade
 _stop_on_term_and_hangup()
 try:
-    grade(FIX_DEMO, target=Path({target!r}))
+    result = grade(FIX_DEMO, target=Path({target!r}))
+    print(result.verdict, result.summary, flush=True)
 except KeyboardInterrupt as stop:
     print("stopped by", stop, flush=True)
     sys.exit(130)
@@ -302,3 +304,58 @@ def test_the_manifest_can_set_a_tighter_per_test_timeout(tmp_path):
 
     assert result.verdict == "timed_out", result.summary
     assert "longer than 2 s" in result.summary, result.summary
+
+
+def test_a_postgres_that_dies_mid_run_is_not_blamed_on_the_learner_and_leaves_nothing(
+        tmp_path, monkeypatch):
+    """The learner's test is inside a query when its Postgres crashes: the verdict is "could
+    not grade", the child and the run folder go at once, and the grading database the crash
+    kept is dropped by the next grader once Postgres is back."""
+    from seamlab.embedded.postgres import PostgresServer
+    from seamlab.embedded.process import free_port
+    from seamlab.grading import engine, runner
+
+    server = PostgresServer(tmp_path / "pg", free_port())
+    server.start()
+    server.wait_ready()
+    env = {**os.environ, "TEST_DB_PORT": str(server.port)}
+    original = (FIX_DEMO.solution_folder / "greetings.py").read_text(encoding="utf-8")
+    waits = "\n\ndef save(conn, name):\n    conn.execute(\"SELECT pg_sleep(120)\")\n"
+    target = learner_copy(FIX_DEMO.folder, tmp_path, **{"greetings.py": original + waits})
+    script = _GRADER.format(tests=str(Path(__file__).parent), target=str(target))
+    try:
+        grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                                  text=True, env=env)
+        deadline = time.monotonic() + 60
+        with psycopg.connect(server.conninfo(), autocommit=True) as admin:
+            while not admin.execute("SELECT 1 FROM pg_stat_activity WHERE query LIKE "
+                                    "'SELECT pg_sleep(120)%'").fetchone():
+                assert time.monotonic() < deadline, "the learner's query never started"
+                assert grader.poll() is None, grader.stdout.read()
+                time.sleep(0.1)
+        children = _grading_children(target)
+        os.kill(server.pid(), signal.SIGQUIT)  # an immediate shutdown: a crash, no goodbyes
+        said, _ = grader.communicate(timeout=60)
+
+        assert said.startswith("infra_error"), said
+        assert "not counted against you" in said, said
+        assert _gone(children), "the grading child outlived its run"
+        folders = list(Path(tempfile.gettempdir()).glob(f"{runner.TEMP_PREFIX}{grader.pid}-*"))
+        assert folders == [], folders
+
+        server.start()
+        server.wait_ready()
+        with psycopg.connect(server.conninfo(), autocommit=True) as admin:
+            kept = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                 (f"seamlab_g_{grader.pid}_%",)).fetchall()
+        assert kept, "the crash dropped the grading database itself (the test proves nothing)"
+        from seamlab.config import Settings
+
+        engine._swept = False
+        monkeypatch.setenv("TEST_DB_PORT", str(server.port))
+        engine.sweep_stale(Settings.from_env())
+        with psycopg.connect(server.conninfo(), autocommit=True) as admin:
+            assert admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                 (f"seamlab_g_{grader.pid}_%",)).fetchall() == []
+    finally:
+        server.stop()
