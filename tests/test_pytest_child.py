@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -359,3 +360,4 @@ def test_a_postgres_that_dies_mid_run_is_not_blamed_on_the_learner_and_leaves_no
                                  (f"seamlab_g_{grader.pid}_%",)).fetchall() == []
     finally:
         server.stop()
+        shutil.rmtree(server.home, ignore_errors=True)
