@@ -18,6 +18,10 @@ from seamlab import course
 from seamlab.grading import grade, run_visible
 from seamlab.grading.mutants import load_mutants, run_against_mutants
 
+# Each case grades a whole exercise (13 nests a pytest -n 2): seen at 39 s on a busy machine.
+# The grader bounds every run itself; this is only the hang guard above it.
+pytestmark = pytest.mark.timeout(180)
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = course.load(ROOT)
 ALL = COURSE.exercises
