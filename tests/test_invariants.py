@@ -138,5 +138,24 @@ def test_other_fixes_are_graded_by_what_they_do_not_how(fix, tmp_path):
 
     if fix.name.startswith("right-"):
         assert result.verdict == "passed", result.summary
+        visible = run_visible(exercise, target=target)
+        assert visible.verdict == "passed", (
+            f"a right fix must keep the unit tests green: {visible.summary}")
     else:
         assert result.verdict == "failed", result.summary
+
+
+TABLED = [e for e in ALL if (e.folder / ".meta" / "requirements.md").is_file()]
+
+
+@pytest.mark.parametrize("exercise", TABLED, ids=slug)
+def test_the_requirement_table_names_every_hidden_test_and_only_tests_that_exist(exercise):
+    """Invariant 5: `.meta/requirements.md` maps each promise to the hidden test deciding it."""
+    import re
+
+    table = (exercise.folder / ".meta" / "requirements.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`[\w.]*::(test_\w+)`", table))
+    defined = {m for path in exercise.hidden_dir.glob("test_*.py")
+               for m in re.findall(r"^def (test_\w+)\(", path.read_text(), re.MULTILINE)}
+    assert named - defined == set(), f"the table names tests that do not exist: {named - defined}"
+    assert defined - named == set(), f"hidden tests missing from the table: {defined - named}"

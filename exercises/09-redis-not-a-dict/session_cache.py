@@ -1,6 +1,7 @@
 """Session tokens, cached in Redis so that a request is authenticated without the accounts database.
 
-Each user has at most one live session. Two keys per session:
+Each user has one current session, the one ``rotate`` and ``end`` retire. Two keys per
+session:
 
 * ``session:token:<token>`` -> the user id   (answers "who is this token?")
 * ``session:user:<user id>`` -> the token    (answers "which token must go when this user changes?")

@@ -23,7 +23,7 @@ TOP_FILES = ("course.toml", "README.md", "Makefile", "pyproject.toml", "docker-c
 TOP_DIRS = ("exercises", "notebooks", "services", "src")
 #: For course authors, not learners.
 AUTHOR_ONLY_DOCS = ("AUTHORING.md",)
-_IGNORE = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints", "*.pyc", "*.egg-info",
+_IGNORE = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints", "*.pyc", "*.egg-info", ".meta",
            ".seamlab", ".venv", ".git")
 
 
