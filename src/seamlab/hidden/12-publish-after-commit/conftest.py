@@ -112,18 +112,30 @@ def topology(amqp_url: str) -> Iterator[Topology]:
             pass
 
 
-class Welcomes:
-    """Stands in for the welcome email: records who was welcomed; can fail the first call."""
+class WorkerProcessDied(BaseException):
+    """Stands in for the worker process dying mid-message (kill -9, out of memory): like a
+    real death it is no ``Exception``, so ``except Exception`` in the worker cannot see it."""
 
-    def __init__(self, fail_first: bool = False) -> None:
+
+class Welcomes:
+    """Stands in for the welcome email: records who was welcomed; can fail the first call,
+    with the mail relay's error (``fail_first=True``) or with the worker's death."""
+
+    def __init__(self, fail_first: bool = False, dies: bool = False) -> None:
         self.emails: list[str] = []
         self.failures = 1 if fail_first else 0
+        self.dies = dies
+        self.raised = 0
         self.lock = threading.Lock()
 
     def __call__(self, user) -> None:
         with self.lock:
             if self.failures:
                 self.failures -= 1
+                self.raised += 1
+                if self.dies:
+                    raise WorkerProcessDied("the worker process died while sending the welcome "
+                                            "(planted by the test)")
                 raise RuntimeError("the mail relay timed out (a failure planted by the test)")
             self.emails.append(user.email)
 
@@ -134,7 +146,8 @@ class Welcomes:
 
 @pytest.fixture
 def make_welcomes():
-    """Factory: `make_welcomes(fail_first=False)`, the stand-in for the welcome email."""
+    """Factory: `make_welcomes(fail_first=False, dies=False)`, the stand-in for the welcome
+    email (``dies``: the first call dies like the process would, instead of raising)."""
     return Welcomes
 
 

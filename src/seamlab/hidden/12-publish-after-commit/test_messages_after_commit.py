@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from event_publisher import RabbitPublisher
@@ -16,6 +17,10 @@ from registration_service import RegistrationService
 from welcome_worker import WelcomeWorker
 
 from seamlab.waiting import wait_for
+
+#: ISO 8601 as every other language's strict parser reads it (RFC 3339: Java's
+#: OffsetDateTime.parse, Go's time.RFC3339): 'T' between date and time, an offset with a colon.
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
 
 #: Bound on every wait for something that should happen (returns as soon as it does).
 WAIT = 5.0
@@ -92,23 +97,32 @@ def test_the_event_reaches_rabbitmq_as_json_with_an_iso_timestamp(
         f"The message carries registered_at={sent!r}; expected the registration time as ISO 8601 "
         f"text with its UTC offset, such as '2024-05-01T09:30:00.123456+00:00'."
     )
-    try:
-        registered_at = dt.datetime.fromisoformat(sent)
-    except ValueError:
+    if not RFC3339.fullmatch(sent):
         raise AssertionError(
-            f"registered_at={sent!r} is not an ISO 8601 timestamp; consumers parse it with "
-            f"datetime.fromisoformat (or its equivalent in their language)."
-        ) from None
-    assert registered_at.tzinfo is not None, (
-        f"registered_at={sent!r} has no UTC offset, so a consumer in another time zone reads "
-        f"another moment. Send it with its offset ('+00:00')."
-    )
+            f"The message carries registered_at={sent!r}. Python's lenient fromisoformat may "
+            f"read that, but consumers in other languages parse ISO 8601 strictly (Java's "
+            f"OffsetDateTime.parse, Go's time.RFC3339 refuse it): {why_not_iso(sent)}. "
+            f"Expected something like '2024-05-01T09:30:00.123456+00:00' (datetime.isoformat())."
+        )
+    registered_at = dt.datetime.fromisoformat(sent)  # Python 3.11+ reads 'Z' too
     row = stored_user("ada@example.org")
     assert row is not None, "The message went out, but no user ada@example.org is in Postgres."
-    assert abs(registered_at - row.registered_at) < dt.timedelta(milliseconds=1), (
-        f"The message says registered_at {registered_at.isoformat()}, the users row says "
-        f"{row.registered_at.isoformat()}: the event must describe the stored registration."
+    assert registered_at == row.registered_at, (
+        f"The message says registered_at {sent}, the users row says "
+        f"{row.registered_at.isoformat()}: the event must carry the stored registration time, "
+        f"to the microsecond, not a time of its own or a rounded one."
     )
+
+
+def why_not_iso(text: str) -> str:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}.*", text):
+        return ("a space separates the date and the time where ISO 8601 needs 'T' (str() of a "
+                "datetime, or json.dumps(..., default=str), writes it that way)")
+    if re.search(r"[+-]\d{4}$", text):
+        return "the UTC offset has no colon ('+0000' where ISO 8601 text says '+00:00')"
+    if not re.search(r"(Z|[+-]\d{2}:?\d{2})$", text):
+        return "it has no UTC offset, so a consumer in another time zone reads another moment"
+    return "it is not of the form date 'T' time offset"
 
 
 @pytest.mark.seam
@@ -148,20 +162,28 @@ def test_the_worker_finds_the_user_the_moment_the_event_arrives(
         )
 
 
+HOW_WORKERS_DIE = ["send_welcome raises", "the worker process dies"]
+
+
 @pytest.mark.seam
+@pytest.mark.parametrize("how", HOW_WORKERS_DIE)
 def test_a_message_survives_a_worker_that_crashes_before_finishing(
-    engine, topology, run_worker, make_welcomes
+    engine, topology, run_worker, make_welcomes, how
 ):
     user_id = insert_committed_user(engine, "grace@example.org")
-    welcomes = make_welcomes(fail_first=True)
+    dies = how == "the worker process dies"
+    welcomes = make_welcomes(fail_first=True, dies=dies)
 
     with run_worker(WelcomeWorker(engine, welcomes), name="worker A") as worker_a:
         topology.send(event_payload(user_id, "grace@example.org"))
-        wait_for(
-            lambda: worker_a.crash is not None or welcomes.of("grace@example.org"),
-            timeout=WAIT,
-            what="worker A to take the message",
-        )
+        try:
+            wait_for(
+                lambda: worker_a.crash is not None or welcomes.of("grace@example.org"),
+                timeout=WAIT,
+                what="worker A to take the message",
+            )
+        except AssertionError:
+            raise AssertionError(swallowed(user_id, welcomes, topology)) from None
     if welcomes.of("grace@example.org"):
         return  # worker A put the message back itself and handled it on the next delivery
 
@@ -174,16 +196,35 @@ def test_a_message_survives_a_worker_that_crashes_before_finishing(
             )
         except AssertionError:
             raise AssertionError(
-                f"Worker A received the UserRegistered message for user {user_id} and crashed "
-                f"while sending the welcome email ({worker_a.describe_crash()}). RabbitMQ should "
-                f"then give the message to the next worker, but worker B received nothing in "
-                f"{REDELIVERY_WAIT:g} s: the message had been acknowledged before the work was "
-                f"done, so the broker had already thrown it away and grace@example.org is never "
-                f"welcomed. Expected: a message is acknowledged only after it has been handled."
+                f"Worker A received the UserRegistered message for user {user_id} and, while "
+                f"sending the welcome email, "
+                f"{'died' if dies else 'crashed'} ({worker_a.describe_crash()}). RabbitMQ "
+                f"should then give the message to the next worker, but worker B received "
+                f"nothing in {REDELIVERY_WAIT:g} s: worker A had acknowledged the message before "
+                f"the work was done"
+                + (" (an error handler that puts it back cannot run when the process dies)"
+                   if dies else "")
+                + ", so the broker had already thrown it away and grace@example.org is never "
+                "welcomed. Expected: a message is acknowledged only after it has been handled."
             ) from None
     assert welcomes.of("grace@example.org") == 1, (
         f"grace@example.org was welcomed {welcomes.of('grace@example.org')} times; expected once."
     )
+
+
+def swallowed(user_id: int, welcomes, topology) -> str:
+    """Worker A neither crashed nor welcomed anyone: say what its on_message did instead."""
+    if not welcomes.raised:
+        return (f"Worker A was given the UserRegistered message for user {user_id} but never "
+                f"called send_welcome within {WAIT:g} s, and did not crash.")
+    left = topology.channel.queue_declare(topology.queue, passive=True).method.message_count
+    where = ("the message is no longer in the queue: it was acknowledged (or rejected) anyway"
+             if left == 0 else "the message is still in the queue")
+    return (f"Worker A received the UserRegistered message for user {user_id}; send_welcome "
+            f"raised ('the mail relay timed out'), and on_message caught that error and "
+            f"returned as if all was well: {where}, and nobody delivers it again, so "
+            f"grace@example.org is never welcomed. Expected: let the error reach pika (or "
+            f"basic_nack with requeue=True) so that RabbitMQ delivers the message again.")
 
 
 def test_the_worker_acknowledges_each_message_it_has_handled(
@@ -230,3 +271,23 @@ def event_payload(user_id: int, email: str) -> dict:
         "email": email,
         "registered_at": dt.datetime.now(dt.UTC).isoformat(),
     }
+
+
+def test_connect_opens_a_connection_to_the_broker_the_test_settings_name(
+    topology, monkeypatch
+):
+    from event_publisher import connect
+
+    monkeypatch.setenv("TEST_AMQP_URL", topology.amqp_url)
+    connection = connect()
+    try:
+        connection.channel().basic_publish(
+            exchange=topology.exchange, routing_key="probe", body=b'{"probe": true}'
+        )
+    finally:
+        connection.close()
+    body, _ = topology.get(timeout=WAIT, what="the probe sent through connect()'s connection")
+    assert json.loads(body) == {"probe": True}, (
+        f"A message sent through connect() (TEST_AMQP_URL={topology.amqp_url.rsplit('@', 1)[-1]})"
+        f" arrived as {body!r}; expected the probe itself."
+    )
