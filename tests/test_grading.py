@@ -11,6 +11,7 @@ from fixtures.demo import FIX_DEMO, WRITE_DEMO, learner_copy
 from seamlab.grading import GradeResult, MutantOutcome, TestOutcome, grade, run_visible
 from seamlab.grading import mutants as mutant_grading
 from seamlab.grading.engine import summarize
+from seamlab.grading.kinds import write_tests
 
 
 # --- fix exercises ---------------------------------------------------------------------------
@@ -109,7 +110,7 @@ def test_tests_that_miss_a_fault_name_the_mistake_and_score_part(tmp_path):
 
 
 def test_an_empty_test_file_catches_no_fault():
-    faults = mutant_grading.run_against_mutants(WRITE_DEMO, WRITE_DEMO.folder)
+    faults = write_tests.run_against_mutants(WRITE_DEMO, WRITE_DEMO.folder)
 
     assert [m.caught for m in faults] == [False, False]
 

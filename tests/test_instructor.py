@@ -14,7 +14,7 @@ import pytest
 
 from seamlab import course as course_module
 from seamlab.errors import SeamlabError
-from seamlab.instructor import autograde, gradebook, netns, release, store, submissions
+from seamlab.instructor import autograde, netns, outputs, release, store, submissions
 from seamlab.instructor.synthetic import make_class
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,13 +176,13 @@ def test_merged_shards_equal_the_unsharded_gradebook_and_reruns_skip_graded_work
     whole = tmp_path / "whole"
     done = autograde.autograde(course, subs, whole, autograde.Options(**options))
     assert (done.planned, done.skipped, len(done.graded)) == (4, 0, 4)
-    book = gradebook.write_outputs(course, whole)
+    book = outputs.write(course, whole)
 
     for index in (1, 2):
         autograde.autograde(course, subs, tmp_path / f"shard{index}",
                             autograde.Options(shard=(index, 2), **options))
     merged = tmp_path / "merged"
-    gradebook.merge(course, merged, [tmp_path / "shard1", tmp_path / "shard2"])
+    outputs.merge(course, merged, [tmp_path / "shard1", tmp_path / "shard2"])
     assert (merged / "gradebook.csv").read_text() == (whole / "gradebook.csv").read_text()
     assert (merged / "gradebook.json").read_text() == (whole / "gradebook.json").read_text()
 
@@ -200,7 +200,7 @@ def test_merged_shards_equal_the_unsharded_gradebook_and_reruns_skip_graded_work
     changed = autograde.autograde(course, subs, whole, autograde.Options(**options))
     assert sorted(r.learner for r in changed.graded) == ["learner01", "learner03"]
 
-    gradebook.write_outputs(course, whole)
+    outputs.write(course, whole)
     feedback = (whole / "feedback" / "learner04.md").read_text()
     assert "the seam still breaks" in feedback and "Hint:" in feedback
     assert "not submitted" in (whole / "feedback" / "learner01.md").read_text()

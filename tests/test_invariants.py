@@ -16,7 +16,8 @@ import pytest
 
 from seamlab import course
 from seamlab.grading import grade, run_visible
-from seamlab.grading.mutants import load_mutants, run_against_mutants
+from seamlab.grading.kinds.write_tests import run_against_mutants
+from seamlab.grading.mutants import load_mutants
 
 # Each case grades a whole exercise (13 nests a pytest -n 2): seen at 39 s on a busy machine.
 # The grader bounds every run itself; this is only the hang guard above it.

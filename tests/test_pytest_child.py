@@ -265,7 +265,7 @@ def test_sigterm_and_sighup_stop_a_check_like_ctrl_c_and_leave_nothing(tmp_path)
 
 
 def test_after_a_sigkill_the_child_dies_and_the_next_grade_sweeps_what_was_left(tmp_path):
-    from seamlab.grading import engine, runner
+    from seamlab.grading import job, runner
 
     grader, target = _start_grader(tmp_path)
     children = _grading_children(target)
@@ -276,7 +276,7 @@ def test_after_a_sigkill_the_child_dies_and_the_next_grade_sweeps_what_was_left(
     folders = list(Path(tempfile.gettempdir()).glob(f"{runner.TEMP_PREFIX}{grader.pid}-*"))
     assert left and folders, "nothing was left to sweep (the test proves nothing)"
 
-    engine._swept = False
+    job._swept = False
     grade(FIX_DEMO, target=FIX_DEMO.solution_folder)
 
     assert _grading_databases(grader.pid) == []

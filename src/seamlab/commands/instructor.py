@@ -77,7 +77,7 @@ def autograde(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from seamlab.instructor import autograde as engine
-    from seamlab.instructor.gradebook import write_outputs
+    from seamlab.instructor import outputs
     from seamlab.instructor.sandbox import Limits
 
     console = Console(highlight=False)
@@ -98,7 +98,7 @@ def autograde(
                 bar.update(task, total=total, completed=done, description=label)
 
             outcome = engine.autograde(course, submissions, out, options, on_progress=progress)
-        book = write_outputs(course, out)
+        book = outputs.write(course, out)
     except SeamlabError as error:
         _fail(console, error)
     rate = len(outcome.graded) / outcome.seconds * 60 if outcome.seconds else 0.0
@@ -120,7 +120,7 @@ def gradebook_merge(
     shards: Annotated[list[Path], typer.Argument(help="The --out folders of the shard runs.")],
 ) -> None:
     """Join shard results into one gradebook (CSV, JSON, feedback, report)."""
-    from seamlab.instructor.gradebook import merge
+    from seamlab.instructor.outputs import merge
 
     console = Console(highlight=False)
     try:

@@ -40,6 +40,9 @@ class MutantOutcome:
     name: str
     description: str
     caught: bool
+    #: For a fault that got through: which of the learner's tests ran against it, how they
+    #: ended, and what a test must look at to catch it ('' for a caught fault).
+    detail: str = ""
 
 
 @dataclass
