@@ -11,8 +11,10 @@ class MailUnavailable(Exception):
 
 class WelcomeMailer:
     def __init__(self, base_url: str, *, client: httpx.Client | None = None) -> None:
-        # Bounded: the provider answers in well under a second when healthy (about one on a
-        # slow day). Past 1.5 s we give up, so a signup never keeps a person waiting over 3 s.
+        # Bounded per phase: the provider answers in well under a second when healthy (about
+        # one on a slow day), so a provider silent for 1.5 s is given up. This is not a deadline
+        # for the whole call (one that trickles bytes resets the read timeout): the README's
+        # "A deadline for the whole call" shows how to add one.
         self._client = client or httpx.Client(
             base_url=base_url, timeout=httpx.Timeout(1.5, connect=0.5)
         )

@@ -2,7 +2,9 @@
 
 Everything goes through the seams: HTTP answers from the learner's app on a real socket, rows in
 Postgres, and the real mail provider's journal. Any fix that keeps the guarantees passes,
-whatever its shape (reserve then confirm, compensation, an outbox...).
+whatever its shape (reserve then confirm, commit then compensate...). An outbox does not: it
+answers before the email is sent, so a refused email cannot become the 503 with no account
+left behind that these tests require.
 """
 
 from __future__ import annotations
