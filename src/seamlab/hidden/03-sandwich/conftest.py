@@ -26,21 +26,23 @@ def directory_engine(db_engine, _directory_schema):
 
 @pytest.fixture
 def seed_users(directory_engine):
-    """seed_users(count, per_instant): ``count`` users in one INSERT, ``per_instant`` of them
-    sharing each created_at (an import or a batch job writes many rows at the same instant).
-    Returns every id in the order the directory promises: oldest first, then by id."""
+    """seed_users(count, per_instant, step="1 minute"): ``count`` users in one INSERT,
+    ``per_instant`` of them sharing each created_at (an import or a batch job writes many rows
+    at the same instant), the instants ``step`` apart. Ids run against time (the highest id is
+    the oldest user), so an order by id alone shows. Returns every id in the order the
+    directory promises: oldest first, then by id."""
 
-    def seed(count: int, per_instant: int) -> list[int]:
+    def seed(count: int, per_instant: int, step: str = "1 minute") -> list[int]:
         with directory_engine.begin() as connection:
             connection.execute(
                 text(
                     "INSERT INTO directory_users (name, email, created_at) "
                     "SELECT 'User ' || g, 'user' || g || '@example.com', "
                     "       timestamptz '2024-03-01 09:00:00+00' "
-                    "         + ((:count - g) / :per) * interval '1 minute' "
+                    "         + ((:count - g) / :per) * CAST(:step AS interval) "
                     "FROM generate_series(1, :count) AS g"
                 ),
-                {"count": count, "per": per_instant},
+                {"count": count, "per": per_instant, "step": step},
             )
             rows = connection.execute(
                 text("SELECT id FROM directory_users ORDER BY created_at, id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 
 import pytest
@@ -27,7 +28,10 @@ def walk(directory, limit: int, expected_total: int) -> tuple[list[int], int]:
     raise AssertionError(
         f"Paging through {expected_total} users {limit} at a time, the API still gave a "
         f"next_cursor after {max_pages} pages ({len(seen)} users shown, "
-        f"{len(set(seen))} different). Expected the last page to have next_cursor null."
+        f"{len(set(seen))} different)"
+        + (": the cursors keep leading back to users already shown" if len(set(seen)) < len(seen)
+           else "")
+        + ". Expected the last page to have next_cursor null."
     )
 
 
@@ -119,13 +123,93 @@ def test_a_short_directory_fits_on_one_page_with_no_next_cursor(directory, seed_
     )
 
 
-def test_a_cursor_the_directory_did_not_issue_is_a_400(directory, seed_users):
-    seed_users(3, per_instant=1)
+def b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
-    response = directory.get("/users", params={"cursor": "bm90LWEtY3Vyc29y", "limit": 2})
+
+#: Cursors this directory never issued, whatever the format of the ones it does issue.
+MADE_UP_CURSORS = {
+    "garbage that happens to be base64": "bm90LWEtY3Vyc29y",
+    "not base64 at all": "%%%-not base64-%%%",
+    "base64 of 'hello|world'": b64("hello|world"),
+    "a timestamp and an empty id": b64("2024-03-01T09:00:00+00:00|"),
+    "an id with no timestamp": b64("|17"),
+    "a JSON cursor from another API": b64('{"page": 2, "per_page": 25}'),
+    "a JSON list": b64("[1, 2]"),
+}
+
+
+def what_the_service_raised(directory_engine, cursor: str) -> str:
+    """Call the learner's service directly, to name what its decoding did with the cursor."""
+    from directory_repo import DirectoryRepository
+    from directory_service import DirectoryService, InvalidCursor
+
+    try:
+        DirectoryService(DirectoryRepository(directory_engine)).page(cursor, 2)
+    except InvalidCursor:
+        return "DirectoryService.page raised InvalidCursor"
+    except Exception as error:  # noqa: BLE001 - naming whatever the learner's code raised
+        return (f"DirectoryService.page raised {type(error).__name__}: {error}, which is not "
+                f"InvalidCursor, so the API could not turn it into a 400")
+    return "DirectoryService.page accepted it and returned a page"
+
+
+@pytest.mark.parametrize("kind", list(MADE_UP_CURSORS))
+def test_a_cursor_the_directory_did_not_issue_is_a_400(directory, directory_engine, seed_users,
+                                                        kind):
+    seed_users(3, per_instant=1)
+    cursor = MADE_UP_CURSORS[kind]
+
+    response = directory.get("/users", params={"cursor": cursor, "limit": 2})
 
     assert response.status_code == 400, (
-        f"GET /users with a cursor the directory never issued ('bm90LWEtY3Vyc29y') answered "
-        f"{response.status_code}: {response.text[:200]}. Expected 400 with a message, not a "
-        f"crash or a page that starts somewhere arbitrary."
+        f"GET /users with a cursor the directory never issued ({kind}: {cursor!r}) answered "
+        f"{response.status_code}: {response.text[:200]}. "
+        f"{what_the_service_raised(directory_engine, cursor)}. Expected 400 with a message, not "
+        f"a crash or a page that starts somewhere arbitrary."
     )
+
+
+def test_a_cursor_in_the_old_timestamp_only_format_is_never_a_server_error(
+    directory, directory_engine, seed_users
+):
+    """Clients may still hold a cursor of the old format: a 400 (start again) or a page is
+    fine, a 500 is not."""
+    seed_users(3, per_instant=1)
+    cursor = b64("2024-03-01T09:00:00+00:00")
+
+    response = directory.get("/users", params={"cursor": cursor, "limit": 2})
+
+    assert response.status_code in (200, 400), (
+        f"GET /users with a cursor that holds only a timestamp (the format the directory issued "
+        f"before the fix: {cursor!r}) answered {response.status_code}: {response.text[:200]}. "
+        f"{what_the_service_raised(directory_engine, cursor)}. Expected 400 (or a page), never "
+        f"a server error."
+    )
+
+
+def test_users_created_microseconds_apart_page_in_order(directory, seed_users):
+    """Postgres keeps timestamps to the microsecond: a cursor that keeps less loses users."""
+    expected = seed_users(40, per_instant=2, step="1 microsecond")
+    why = (" These users were created one microsecond apart: does the cursor keep the whole "
+           "timestamp, microseconds included?")
+
+    try:
+        seen, _ = walk(directory, limit=3, expected_total=40)
+    except AssertionError as error:
+        raise AssertionError(f"{error}{why}") from None
+
+    assert seen == expected, explain(expected, seen, 3, 2) + why
+
+
+@pytest.mark.parametrize(("count", "limit"), [(50, 1), (49, 7), (50, 100), (100, 100)])
+def test_every_page_size_from_one_to_the_largest_shows_each_user_once(
+    directory, seed_users, count, limit
+):
+    """One user a page (every page ends inside a group of seven), pages that end exactly where
+    a group ends, and the largest page the API allows, full to the last user or beyond it."""
+    expected = seed_users(count, per_instant=7)
+
+    seen, _ = walk(directory, limit=limit, expected_total=count)
+
+    assert seen == expected, explain(expected, seen, limit, 7)
