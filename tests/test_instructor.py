@@ -55,6 +55,13 @@ def test_a_release_ships_no_solution_code(course, tmp_path):
     assert release.hidden_shipped(made.out)
 
 
+def test_a_release_leaves_the_author_and_instructor_guides_out(course, tmp_path):
+    made = release.release(course, tmp_path / "bundle")
+    for guide in ("AUTHORING.md", "INSTRUCTOR.md"):
+        assert (course.root / "docs" / guide).is_file()
+        assert not (made.out / "docs" / guide).exists(), f"docs/{guide} was shipped to learners"
+
+
 def test_a_release_without_hidden_tests_keeps_only_the_learners_fixtures(course, tmp_path):
     made = release.release(course, tmp_path / "bundle", hidden=False)
     hidden = made.out / "src/seamlab/hidden"

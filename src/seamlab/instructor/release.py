@@ -21,8 +21,9 @@ MARKER = ".seamlab-release.toml"
 TOP_FILES = ("course.toml", "README.md", "Makefile", "pyproject.toml", "docker-compose.test.yml",
              "LICENSE", ".gitignore")
 TOP_DIRS = ("exercises", "notebooks", "services", "src")
-#: For course authors, not learners.
-AUTHOR_ONLY_DOCS = ("AUTHORING.md",)
+#: For course authors and instructors, not learners (INSTRUCTOR.md says how to unblock each
+#: exercise and where the planted faults are).
+AUTHOR_ONLY_DOCS = ("AUTHORING.md", "INSTRUCTOR.md")
 _IGNORE = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints", "*.pyc", "*.egg-info", ".meta",
            ".seamlab", ".venv", ".git")
 
