@@ -5,15 +5,7 @@ The API runs in-process (httpx ``ASGITransport``) on this test's event loop, wit
 learner's ``create_app`` given a real async engine and a real mail provider. Concurrency is set
 up by holding one order's receipt call open at the provider until the test releases it.
 
-| README requirement | decided by |
-|---|---|
-| an order whose receipt is sent: 201, stored, one receipt to its address | test_an_order_is_stored_and_gets_one_receipt |
-| an order whose receipt fails: 503 and nothing stored | test_an_order_whose_receipt_fails_gets_503_and_is_not_stored |
-| ... even when another order fails meanwhile | test_a_confirmed_order_is_stored_even_when_another_order_fails_meanwhile (seam) |
-| ... even when another order commits meanwhile | test_a_failed_order_is_not_stored_even_when_another_order_succeeds_meanwhile (seam) |
-| one order waiting for its receipt does not hold up the others | test_a_second_order_is_answered_while_the_first_waits_for_its_receipt |
-| ten orders at once: all confirmed, all stored | test_ten_orders_in_flight_at_once_are_all_confirmed_and_stored |
-| `GET /orders/{id}` shows a stored order, 404 otherwise | test_a_stored_order_can_be_read_back_and_an_unknown_one_is_404 |
+Which README promise each test decides: exercises/16-shared-session/.meta/requirements.md.
 """
 
 from __future__ import annotations
