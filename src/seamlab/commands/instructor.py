@@ -36,18 +36,27 @@ def release(
     no_hidden: Annotated[bool, typer.Option(
         "--no-hidden", help="Leave the hidden tests (and planted faults) out: `seamlab check` "
         "then runs the learner's visible tests only.")] = False,
+    classroom: Annotated[bool, typer.Option(
+        "--classroom", help="Add the GitHub Classroom autograding workflow "
+        "(.github/workflows/classroom.yml): points per exercise from `seamlab check`.")] = False,
+    instructor_kit: Annotated[bool, typer.Option(
+        "--instructor-kit", help="Add the sharded class-grading workflow "
+        "(.github/workflows/autograde-class.yml), for the instructor's private copy.")] = False,
 ) -> None:
     """Build the student bundle: the course without solutions/, ready to zip or push."""
     from seamlab.instructor.release import release as build
 
     console = Console(highlight=False)
     try:
-        made = build(_course(), out, hidden=not no_hidden)
+        made = build(_course(), out, hidden=not no_hidden, classroom=classroom,
+                     instructor_kit=instructor_kit)
     except SeamlabError as error:
         _fail(console, error)
     what = "with the hidden tests" if made.hidden else "without hidden tests (visible tests only)"
     console.print(f"Student bundle written to {made.out} ({made.files} files, {what}, "
                   "no solutions). Zip it or push it as it is.")
+    for workflow in made.workflows:
+        console.print(f"  with {workflow}")
     raise typer.Exit(OK)
 
 

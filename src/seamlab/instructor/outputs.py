@@ -77,8 +77,11 @@ def merge(course: Course, out: Path, shards: list[Path]) -> gradebook.Gradebook:
     if not shards:
         raise SeamlabError("Name at least one shard folder to merge (each an autograde --out).")
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     for shard in shards:
-        if not (Path(shard) / store.RESULTS).is_dir():
+        # A shard that had nothing to grade has its gradebook but no results/ (and an artifact
+        # upload drops empty folders): it merges as nothing.
+        if not (Path(shard) / store.RESULTS).is_dir() and not (Path(shard) / JSON_NAME).is_file():
             raise SeamlabError(f"{shard} has no {store.RESULTS}/ folder: is it the --out folder "
                                "of an autograde run?")
     for shard in shards:

@@ -5,6 +5,11 @@ hidden tests unless ``--no-hidden``, the sample services, README, Makefile, pypr
 file) and never ``solutions/``. A marker file, ``.seamlab-release.toml``, says how it was made;
 ``seamlab check`` reads it: without hidden tests it runs the learner's visible tests only and
 says so.
+
+``--classroom`` adds the GitHub Classroom autograding workflow (``.github/workflows/
+classroom.yml``, see :mod:`seamlab.instructor.classroom`); ``--instructor-kit`` adds the
+sharded class-grading workflow (``.github/workflows/autograde-class.yml``), for the
+instructor's private copy.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ TOP_DIRS = ("exercises", "notebooks", "services", "src")
 AUTHOR_ONLY_DOCS = ("AUTHORING.md", "INSTRUCTOR.md")
 _IGNORE = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints", "*.pyc", "*.egg-info", ".meta",
            ".seamlab", ".venv", ".git")
+CLASS_WORKFLOW = ".github/workflows/autograde-class.yml"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Release:
     out: Path
     hidden: bool
     files: int
+    workflows: tuple[str, ...] = ()
 
 
 def hidden_shipped(root: Path) -> bool:
@@ -46,8 +53,13 @@ def hidden_shipped(root: Path) -> bool:
         return True
 
 
-def release(course: Course, out: Path, *, hidden: bool = True) -> Release:
+def release(course: Course, out: Path, *, hidden: bool = True, classroom: bool = False,
+            instructor_kit: bool = False) -> Release:
     root = course.root
+    if classroom and not hidden:
+        raise SeamlabError("--classroom needs the hidden tests: without them `seamlab check` "
+                           "runs only the learner's visible tests, which pass on the starters, "
+                           "so every learner would get full points. Fix: drop --no-hidden.")
     out = Path(out).resolve()
     if out == root or root in out.parents:
         raise SeamlabError(f"{out} is inside the course folder. Fix: release to a folder "
@@ -75,8 +87,30 @@ def release(course: Course, out: Path, *, hidden: bool = True) -> Release:
     (out / MARKER).write_text(
         "# Made by `seamlab release`: the student bundle of this course.\n"
         f"hidden = {'true' if hidden else 'false'}\nsolutions = false\n", encoding="utf-8")
+    workflows = _add_workflows(course, out, classroom=classroom, instructor_kit=instructor_kit)
     files = sum(1 for p in out.rglob("*") if p.is_file())
-    return Release(out=out, hidden=hidden, files=files)
+    return Release(out=out, hidden=hidden, files=files, workflows=workflows)
+
+
+def _add_workflows(course: Course, out: Path, *, classroom: bool,
+                   instructor_kit: bool) -> tuple[str, ...]:
+    from seamlab.instructor import classroom as classroom_module
+
+    written = []
+    if classroom:
+        path = out / classroom_module.WORKFLOW
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(classroom_module.workflow(course), encoding="utf-8")
+        written.append(classroom_module.WORKFLOW)
+    if instructor_kit:
+        source = course.root / CLASS_WORKFLOW
+        if not source.is_file():
+            raise SeamlabError(f"{source} is missing, so there is no class-grading workflow to "
+                               "ship. Fix: restore it from the course repository.")
+        (out / CLASS_WORKFLOW).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, out / CLASS_WORKFLOW)
+        written.append(CLASS_WORKFLOW)
+    return tuple(written)
 
 
 def learner_fixture_files(course: Course, folder: Path) -> set[str]:
