@@ -5,7 +5,8 @@ Parametrized over the manifest, so a new exercise is checked the moment it is ad
 - hidden tests fail on the starter, and every seam-marked test fails with an assertion
   (not an import error or a crash);
 - hidden tests pass on the solution;
-- write-tests: the reference tests catch every planted fault, an empty test file catches none.
+- write-tests (and the tests of fix-and-write-tests): the reference tests catch every planted
+  fault, an empty test file catches none.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ pytestmark = pytest.mark.timeout(180)
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = course.load(ROOT)
 ALL = COURSE.exercises
-FIX = [e for e in ALL if e.kind == "fix"]
-WRITE = [e for e in ALL if e.kind == "write-tests"]
+FIX = [e for e in ALL if e.fixes_code]  # fix and fix-and-write-tests
+WRITE = [e for e in ALL if e.writes_tests]  # write-tests and fix-and-write-tests
 
 
 def slug(exercise: course.Exercise) -> str:
@@ -47,10 +48,10 @@ def test_every_exercise_has_readme_solution_hidden_tests_and_three_hints(exercis
         assert (exercise.folder / name).is_file(), f"exercises/{exercise.slug}/{name} missing"
         assert (exercise.solution_folder / name).is_file(), (
             f"solutions/{exercise.slug}/{name} missing")
-    if exercise.kind == "fix":
+    if exercise.fixes_code:
         assert list(exercise.hidden_dir.glob("test_*.py")), (
             f"src/seamlab/hidden/{exercise.slug}/ has no test_*.py")
-    else:
+    if exercise.writes_tests:
         assert exercise.tests, f"{exercise.slug}: a write-tests exercise lists its test files"
         assert load_mutants(exercise), f"src/seamlab/mutants/{exercise.slug}/ has no fault"
 

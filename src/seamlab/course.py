@@ -20,7 +20,9 @@ from seamlab.errors import SeamlabError
 from seamlab.paths import HIDDEN_DIR, MUTANTS_DIR, project_root
 
 MANIFEST = "course.toml"
-KINDS = ("fix", "write-tests")
+#: What the learner does, and so how an exercise is graded (``seamlab.grading.kinds``): fix the
+#: code (the hidden tests must pass), write tests (they must catch the planted faults), or both.
+KINDS = ("fix", "write-tests", "fix-and-write-tests")
 SERVICES = ("postgres", "redis", "rabbitmq", "mail")
 HINTS_PER_EXERCISE = 3
 
@@ -78,7 +80,18 @@ class Exercise:
 
     @property
     def is_write_tests(self) -> bool:
+        """Only tests to write (no code to fix)."""
         return self.kind == "write-tests"
+
+    @property
+    def fixes_code(self) -> bool:
+        """Graded by hidden tests against the learner's code (``fix``, ``fix-and-write-tests``)."""
+        return self.kind in ("fix", "fix-and-write-tests")
+
+    @property
+    def writes_tests(self) -> bool:
+        """The learner's ``tests`` are graded against planted faults (``src/seamlab/mutants``)."""
+        return self.kind in ("write-tests", "fix-and-write-tests")
 
     @property
     def editable(self) -> tuple[str, ...]:
@@ -292,9 +305,9 @@ def _exercise(item: Any, index: int, root: Path, where: _Locator) -> Exercise:
         )
     files = _strings(item, "files", label, get("files"), where, required=True)
     tests = _strings(item, "tests", label, get("tests"), where, required=False)
-    if kind == "write-tests" and not tests:
+    if kind in ("write-tests", "fix-and-write-tests") and not tests:
         raise CourseError(
-            f"{where.source}:{get('tests')}: {label}.tests is empty, but a write-tests exercise "
+            f"{where.source}:{get('tests')}: {label}.tests is empty, but a {kind} exercise "
             f"must list the test file(s) the learner writes"
         )
     for key, names in (("files", files), ("tests", tests)):

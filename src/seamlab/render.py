@@ -144,17 +144,20 @@ def grade_result(
             say(console, "  Nothing was recorded against you; check again once it is fixed.")
         return
 
+    own = own_tests(exercise, result.tests)
+    hidden = [t for t in result.tests if t not in own]
     failing = _failing(result.tests)
-    passing = sum(1 for t in result.tests if t.outcome == "passed")
-    writes_tests = exercise.is_write_tests
-    if verdict == "failed" and writes_tests and result.mutants:
-        missed = sum(1 for m in result.mutants if not m.caught)
-        say(
-            console,
-            f"[bold red]✘ Your tests let {missed} of {len(result.mutants)} planted faults "
-            "through.[/] Each is a bug they would not have noticed:"
-        )
-    elif verdict == "failed" and writes_tests:
+    code_fails = any(t.outcome != "passed" for t in hidden)
+    tests_fail = any(t.outcome != "passed" for t in own)
+    missed = sum(1 for m in result.mutants if not m.caught)
+    writes_tests = exercise.writes_tests
+    faults_line = (f"Your tests let {missed} of {len(result.mutants)} planted faults through."
+                   if missed else "")
+    if verdict == "failed" and writes_tests and missed and not code_fails:
+        say(console, f"[bold red]✘ {faults_line}[/] Each is a bug they would not have noticed:")
+        faults_line = ""
+    elif verdict == "failed" and writes_tests and (tests_fail or not exercise.fixes_code) \
+            and not code_fails:
         say(
             console,
             "[bold red]✘ Your tests fail on the correct system.[/] They must pass there before "
@@ -162,7 +165,8 @@ def grade_result(
         )
     elif verdict == "failed":
         say(console, f"[bold red]✘ The seam {escape(exercise.seam)} is still broken.[/]")
-    elif verdict == "learner_error" and writes_tests:
+    elif verdict == "learner_error" and writes_tests and (tests_fail or not exercise.fixes_code) \
+            and not code_fails:
         say(console, "[bold red]✘ Your tests raised an error on the correct system.[/] Fix the "
                      "test itself first (the line is named below).")
     elif verdict == "learner_error":
@@ -183,14 +187,16 @@ def grade_result(
     if len(failing) > SHOWN_FAILURES:
         say(console, f"  … and {len(failing) - SHOWN_FAILURES} more failing test(s).")
     if result.mutants:
+        if faults_line:  # the verdict line was about the code: say it here
+            say(console, f"\n  [bold red]✘ {faults_line}[/] Each is a bug they would not have "
+                         "noticed:")
         _mutants(console, result)
-    if result.tests and writes_tests:
-        say(
-            console,
-            f"  {passing} of {len(result.tests)} of your tests pass on the correct system."
-        )
-    elif result.tests:
-        say(console, f"  {passing} of {len(result.tests)} hidden tests pass.")
+    if hidden:
+        passing = sum(1 for t in hidden if t.outcome == "passed")
+        say(console, f"  {passing} of {len(hidden)} hidden tests pass.")
+    if own:
+        passing = sum(1 for t in own if t.outcome == "passed")
+        say(console, f"  {passing} of {len(own)} of your tests pass on the correct system.")
     say(console)
     say(console, hint_nudge(exercise, hints_revealed))
 
@@ -200,12 +206,22 @@ def _passed(console: Console, exercise: Exercise, result: GradeResult, nxt: Exer
     count = len(result.tests)
     tests = f"test{'s' if count != 1 else ''}"
     score = f"Score {result.score}/{result.max_score}."
+    faults = len(result.mutants)
+    caught = f"all {faults} planted fault{'s' if faults != 1 else ''}"
     if exercise.is_write_tests:
-        faults = len(result.mutants)
         say(
             console,
             f"[bold green]✔ Passed.[/] Your {count} {tests} pass on the correct system and catch "
-            f"all {faults} planted fault{'s' if faults != 1 else ''}, against {services} "
+            f"{caught}, against {services} ({result.duration:.1f} s). {score}"
+        )
+    elif exercise.writes_tests:
+        own = len(own_tests(exercise, result.tests))
+        hidden = count - own
+        say(
+            console,
+            f"[bold green]✔ Passed.[/] The seam {escape(exercise.seam)} holds: {hidden} hidden "
+            f"test{'s' if hidden != 1 else ''} against {services}, and your {own} "
+            f"test{'s' if own != 1 else ''} pass on the correct system and catch {caught} "
             f"({result.duration:.1f} s). {score}"
         )
     else:
@@ -222,6 +238,17 @@ def _passed(console: Console, exercise: Exercise, result: GradeResult, nxt: Exer
         say(console, f"  Next: [bold]{nxt.id} · {escape(nxt.title)}[/]  ([cyan]seamlab check {nxt.id}[/])")
     else:
         say(console, "  That was the last exercise not yet passed. Well done.")
+
+
+def own_tests(exercise: Exercise, tests: Iterable[TestOutcome]) -> list[TestOutcome]:
+    """The learner's own tests among a result's (run on the correct system): all of them for
+    write-tests, none for fix; for fix-and-write-tests those in one of the exercise's files."""
+    if not exercise.writes_tests:
+        return []
+    if not exercise.fixes_code:
+        return list(tests)
+    files = set(exercise.tests)
+    return [t for t in tests if t.nodeid.split("::", 1)[0] in files]
 
 
 def _failing(tests: Iterable[TestOutcome]) -> list[TestOutcome]:
@@ -254,6 +281,8 @@ def _mutants(console: Console, result: GradeResult) -> None:
     for mutant in result.mutants:
         if not mutant.caught:
             paragraph(console, f"- {mutant.description or mutant.name}", indent=4)
+            if mutant.detail:
+                paragraph(console, mutant.detail, indent=6, style="dim")
 
 
 def readable_lines(message: str) -> list[str]:

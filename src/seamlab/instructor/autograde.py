@@ -186,7 +186,7 @@ def grade_job(job: Job) -> dict:
         if policy is None or runner._confinement is not policy:
             raise SandboxError("The sandbox is not installed in this grading worker.")
     if policy is not None:
-        policy.readable_hidden = {exercise.slug} if exercise.is_write_tests else set()
+        policy.readable_hidden = {exercise.slug} if exercise.writes_tests else set()
     result = grade(exercise, target=Path(job.folder), timeout=options.timeout,
                    settings=_worker["settings"], wall_timeout=options.wall_timeout)
     notes = []

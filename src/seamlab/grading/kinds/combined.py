@@ -3,13 +3,16 @@ the mistakes; each part is graded by its own kind, in its own runs.
 
 The hidden tests run against the learner's code (``fix``), and the learner's test files against
 the correct system and the planted faults (``write-tests``). The verdict is the more serious of
-the two; the points are all or nothing, as for a fix. ``tests`` holds the hidden tests first,
+the two; the points are all or nothing, as for a fix. The two parts run side by side. ``tests`` holds the hidden tests first,
 then the learner's own (their node ids start with one of the exercise's ``tests`` files).
 """
 
 from __future__ import annotations
 
-from seamlab.grading.job import Graded, Job, most_serious
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+
+from seamlab.grading.job import Graded, Job, Phases, most_serious
 from seamlab.grading.kinds.fix import Fix
 from seamlab.grading.kinds.write_tests import WriteTests
 
@@ -21,7 +24,14 @@ class FixAndWriteTests:
         self.parts = (Fix(), WriteTests(junit=False))  # the JUnit report: the hidden tests'
 
     def grade(self, job: Job) -> Graded:
-        fixed, tested = (part.grade(job) for part in self.parts)
+        """Both parts at once (their runs are independent, each on its own private state),
+        each timed on its own; their phases are added up after."""
+        jobs = [dataclasses.replace(job, phases=Phases()) for _ in self.parts]
+        with ThreadPoolExecutor(max_workers=len(self.parts),
+                                thread_name_prefix="seamlab-part") as pool:
+            fixed, tested = pool.map(lambda pair: pair[0].grade(pair[1]), zip(self.parts, jobs))
+        for part in jobs:
+            job.phases.add(part.phases)
         verdict = most_serious(fixed.verdict, tested.verdict)
         return Graded(verdict, join(job.slug, fixed.summary, tested.summary),
                       [*fixed.tests, *tested.tests], tested.mutants,

@@ -159,11 +159,12 @@ def run_against_mutants(exercise: Exercise, target: Path, *, settings: Settings 
 
 def _why_missed(exercise: Exercise, mutant: Mutant, decision: outcome.Decision) -> str:
     files = ", ".join(test_files(exercise, mutant))
+    planted = f"Planted in {mutant.mutates}."
     if decision.no_tests:
-        ran = f"Your {files} ran against it, but they hold no test."
+        ran = f"{planted} Your {files} ran against it, but they hold no test."
     else:
         passed = sum(1 for t in decision.tests if t.outcome == "passed")
-        ran = (f"Your {files} ran against it and did not fail ({passed} passed), so none of "
+        ran = (f"{planted} Your {files} ran against it and did not fail ({passed} passed), so none of "
                "the tests looks at what this mistake changes.")
     return f"{ran} {mutant.advice}".strip()
 

@@ -6,8 +6,9 @@
   services at all
 * seamlab's own fixtures: ``db_engine``, ``mail_provider``, ``live_server``
 
-``seamlab check 02`` uses this file as the conftest of the learner's layer tests, run next to
-the correct layers and next to layers with one planted fault each.
+``seamlab check 02`` runs the learner's layer tests next to the correct layers and next to layers
+with one planted fault each (src/seamlab/mutants/02-bottom-up/); the solution's
+``tests/conftest.py`` loads this file, as the exercise's does for a plain ``pytest``.
 """
 
 from __future__ import annotations

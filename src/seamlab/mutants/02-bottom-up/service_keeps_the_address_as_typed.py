@@ -1,4 +1,11 @@
-"""Subscribing to the newsletter: one address, one subscriber, one confirmation email."""
+# mutates: subscription_service.py
+# tests: tests/test_service_layer.py
+"""The service stores the address as typed, so Ada@Example.org and ada@example.org become two subscribers.
+
+Expected the service layer's test, run on the real services below it, to catch it: check the
+outcome the mistake would spoil (the stored rows, the emails the provider accepted, the
+response body), not only that no exception was raised.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ class SubscriptionService:
 
     def subscribe(self, email: str, name: str) -> Subscriber:
         """Store the subscriber, then ask them to confirm. ``AlreadySubscribed`` if known."""
-        subscriber = self.subscribers.add(normalise(email), name.strip())
+        subscriber = self.subscribers.add(email.strip(), name.strip())
         self.mailer.send_confirmation(subscriber.email, subscriber.name)
         return subscriber
 

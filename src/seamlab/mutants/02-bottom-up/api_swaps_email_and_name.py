@@ -1,5 +1,11 @@
 # mutates: subscriptions_api.py
-"""The API hands the service the name where it expects the address, and the address as the name."""
+# tests: tests/test_api_layer.py
+"""The API hands the service the name where it expects the address, and the address as the name.
+
+Expected the api layer's test, run on the real services below it, to catch it: check the
+outcome the mistake would spoil (the stored rows, the emails the provider accepted, the
+response body), not only that no exception was raised.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,11 @@
 # mutates: subscribers_repo.py
-"""The repository inserts the subscriber on a connection that is never committed, so the row vanishes."""
+# tests: tests/test_repository_layer.py
+"""The repository inserts the subscriber on a connection that is never committed, so the row vanishes.
+
+Expected the repository layer's test, run on the real Postgres, to catch it: check the outcome
+the mistake would spoil (the stored rows, the emails the provider accepted, the response body),
+not only that no exception was raised.
+"""
 
 from __future__ import annotations
 
