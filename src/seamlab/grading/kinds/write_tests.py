@@ -74,9 +74,19 @@ class WriteTests:
 
 def build_system(exercise: Exercise, learner: Path, into: Path,
                  mutant: Mutant | None = None) -> Path:
-    """A copy of the correct system with the learner's test files (and a fault) laid over it."""
+    """A copy of the correct system with the learner's test files (and a fault) laid over it.
+
+    The correct system is the solution folder. A learner's copy of the course has none (a
+    release never ships ``solutions/``): there it is the learner's own folder with the correct
+    modules the hidden folder keeps (``hidden/<slug>/reference/*.py``) laid over it.
+    """
     system = into / "system"
-    shutil.copytree(exercise.solution_folder, system, ignore=_COPY_IGNORE)
+    if exercise.solution_folder.is_dir():
+        shutil.copytree(exercise.solution_folder, system, ignore=_COPY_IGNORE)
+    else:
+        shutil.copytree(learner, system, ignore=_COPY_IGNORE)
+        for module in sorted((exercise.hidden_dir / "reference").glob("*.py")):
+            shutil.copyfile(module, system / module.name)
     for name in exercise.tests:
         source, dest = learner / name, system / name
         dest.parent.mkdir(parents=True, exist_ok=True)
