@@ -137,6 +137,50 @@ def test_tests_that_fail_on_the_correct_system_score_nothing(tmp_path):
     assert "an unknown sku should cost 0" in result.summary
 
 
+def test_without_solutions_the_correct_system_is_the_learners_folder_with_the_reference_modules(
+        tmp_path):
+    """A learner's bundle has no solutions/: the hidden folder's reference/ copies stand in."""
+    import dataclasses
+    import shutil
+
+    base = tmp_path / "bundle"
+    shutil.copytree(WRITE_DEMO.base / "starter", base / "starter")
+    shutil.copytree(WRITE_DEMO.base / "mutants", base / "mutants")
+    (base / "hidden" / "reference").mkdir(parents=True)
+    shutil.copyfile(WRITE_DEMO.solution_folder / "prices.py", base / "hidden/reference/prices.py")
+    (base / "starter" / "prices.py").write_text("def broken(:\n")  # the learner's own copy
+    shutil.copyfile(WRITE_DEMO.solution_folder / "tests/test_prices.py",
+                    base / "starter/tests/test_prices.py")
+    bundle = dataclasses.replace(WRITE_DEMO, base=base)
+
+    result = grade(bundle)
+
+    assert result.verdict == "passed", result.summary
+    assert [m.caught for m in result.mutants] == [True, True]
+
+
+def test_a_fault_can_name_the_test_files_that_must_catch_it_and_what_they_should_check(tmp_path):
+    fault = tmp_path / "repository_forgets.py"
+    fault.write_text('# mutates: repo.py\n# tests: tests/test_repo.py tests/test_more.py\n'
+                     '"""The repository forgets.\n\nCheck the rows, not\n the answer."""\n')
+
+    mutant = mutant_grading.read_mutant(fault)
+
+    assert mutant.tests == ("tests/test_repo.py", "tests/test_more.py")
+    assert (mutant.description, mutant.advice) == ("The repository forgets.",
+                                                   "Check the rows, not the answer.")
+
+
+def test_faults_are_graded_in_the_same_order_one_at_a_time_or_side_by_side(monkeypatch):
+    outcomes = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv(write_tests.WORKERS_ENV, workers)
+        outcomes.append(write_tests.run_against_mutants(WRITE_DEMO, WRITE_DEMO.solution_folder))
+
+    assert outcomes[0] == outcomes[1]
+    assert [m.name for m in outcomes[0]] == ["euros_not_cents", "first_price_wins"]
+
+
 def test_a_mutant_without_its_header_line_is_an_authoring_error(tmp_path):
     bad = tmp_path / "oops.py"
     bad.write_text('"""Forgot the header."""\n')
