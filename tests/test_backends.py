@@ -8,6 +8,7 @@ the course services are up and in use.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -343,7 +344,16 @@ def test_no_docker_client_at_all_is_not_docker(monkeypatch, tmp_path):
 # --- docker-compose.test.yml ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    return yaml.safe_load((REPO / "docker-compose.test.yml").read_text())
+    """The compose file as a learner's `docker compose` reads it: every ${VAR:-default} unset."""
+    text = (REPO / "docker-compose.test.yml").read_text()
+    return yaml.safe_load(re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", text))
+
+
+def test_compose_takes_images_and_ports_from_seamlab_variables():
+    text = (REPO / "docker-compose.test.yml").read_text()
+    for service in ("POSTGRES", "REDIS", "RABBITMQ", "MAIL"):
+        assert f"${{SEAMLAB_{service}_IMAGE:-" in text
+        assert f"${{SEAMLAB_{service}_PORT:-" in text
 
 
 def host_ports(service: dict) -> set[int]:

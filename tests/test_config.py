@@ -83,3 +83,16 @@ def test_derived_settings_point_at_another_database_and_redis_index():
 def test_to_env_reproduces_the_same_settings_in_a_child_process():
     settings = Settings.from_env({"TEST_DB_PORT": "6000", "TEST_REDIS_URL": "redis://h:1/3"})
     assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_seamlab_port_variables_move_the_course_ports_without_making_them_explicit():
+    settings = Settings.from_env({"SEAMLAB_POSTGRES_PORT": "15433", "SEAMLAB_REDIS_PORT": "16380"})
+    assert settings.db_where == "127.0.0.1:15433"
+    assert settings.redis_url == "redis://127.0.0.1:16380/0"
+    assert settings.mail_url == "http://127.0.0.1:8025"
+    assert settings.explicit == frozenset()
+
+
+def test_a_seamlab_port_variable_that_is_not_a_port_says_which_and_how_to_fix():
+    with pytest.raises(ConfigError, match=r"SEAMLAB_REDIS_PORT='six' is not a port number. Fix"):
+        Settings.from_env({"SEAMLAB_REDIS_PORT": "six"})

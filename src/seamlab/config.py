@@ -19,6 +19,24 @@ from seamlab.errors import ConfigError
 
 #: Host ports of the course topology (docker-compose.test.yml and the embedded backend).
 COMPOSE_PORTS = {"postgres": 5433, "redis": 6380, "rabbitmq": 5673, "mail": 8025}
+#: Other course ports, e.g. to run a second course topology beside the first (the Docker-path
+#: tests do): SEAMLAB_POSTGRES_PORT, ... move the defaults; docker-compose.test.yml reads them too.
+PORT_VARS = {service: f"SEAMLAB_{service.upper()}_PORT" for service in COMPOSE_PORTS}
+
+
+def course_ports(environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """The course ports: COMPOSE_PORTS unless SEAMLAB_<SERVICE>_PORT moves one."""
+    env = os.environ if environ is None else environ
+    ports = dict(COMPOSE_PORTS)
+    for service, name in PORT_VARS.items():
+        text = env.get(name, "").strip()
+        if not text:
+            continue
+        if not text.isdigit() or not 0 < int(text) < 65536:
+            raise ConfigError(f"{name}={text!r} is not a port number. Fix: set it to a number "
+                              f"such as {COMPOSE_PORTS[service]}, or unset it.")
+        ports[service] = int(text)
+    return ports
 
 ENV_VARS = (
     "TEST_DB_HOST",
@@ -49,7 +67,13 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         given = {name: env[name] for name in ENV_VARS if env.get(name, "") != ""}
-        defaults = cls()
+        ports = course_ports(env)
+        defaults = cls(
+            db_port=ports["postgres"],
+            redis_url=f"redis://127.0.0.1:{ports['redis']}/0",
+            amqp_url=f"amqp://guest:guest@127.0.0.1:{ports['rabbitmq']}/%2F",
+            mail_url=f"http://127.0.0.1:{ports['mail']}",
+        )
         port_text = given.get("TEST_DB_PORT", str(defaults.db_port))
         try:
             port = int(port_text)
