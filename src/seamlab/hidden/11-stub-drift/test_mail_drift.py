@@ -91,3 +91,80 @@ def test_an_address_the_provider_refuses_raises_mail_rejected(provider):
 
     with pytest.raises(MailRejected):
         MailClient(provider.url).send("not an address", "Welcome", "Hello")
+
+
+#: How a provider fails, as the client meets it: a 5xx, a connection closed without an answer,
+#: an answer slower than the client's timeout (2 s late for a client that waits 0.5 s).
+OUTAGES = {
+    "answers 500": lambda provider: provider.fail_next(status=500),
+    "answers 502": lambda provider: provider.fail_next(status=502),
+    "answers 503": lambda provider: provider.fail_next(status=503),
+    "closes the connection without an answer": lambda provider: provider.drop_next(),
+    "answers only after the client's timeout": lambda provider: provider.delay_next(2.0),
+}
+
+
+@pytest.mark.parametrize("how", list(OUTAGES))
+def test_every_way_the_provider_fails_raises_mail_unavailable(provider, how):
+    from mail_client import MailClient, MailUnavailable
+
+    OUTAGES[how](provider)
+    try:
+        MailClient(provider.url, timeout=0.5).send(ADDRESS, "Welcome", "Hello")
+    except MailUnavailable:
+        return
+    except Exception as error:  # noqa: BLE001 - the learner's client: reported below
+        raise AssertionError(
+            f"The provider {how}; MailClient(url, timeout=0.5).send(...) raised "
+            f"{type(error).__name__}: {error}. MailUnavailable's docstring promises that one "
+            f"exception for every failure of the provider (5xx, timeouts, broken connections), "
+            f"so callers can retry later."
+        ) from None
+    raise AssertionError(
+        f"The provider {how}, and MailClient(url, timeout=0.5).send(...) returned normally; "
+        f"expected MailUnavailable."
+    )
+
+
+@pytest.mark.parametrize("status", [400, 409, 422])
+def test_every_refusal_raises_mail_rejected(provider, status):
+    from mail_client import MailClient, MailRejected
+
+    provider.fail_next(status=status, body={"message": f"refused with {status} by the test"})
+    try:
+        MailClient(provider.url).send(ADDRESS, "Welcome", "Hello")
+    except MailRejected:
+        return
+    except Exception as error:  # noqa: BLE001 - the learner's client: reported below
+        raise AssertionError(
+            f"The provider answered {status} (it refused the email); send(...) raised "
+            f"{type(error).__name__}: {error}. MailRejected's docstring promises it for every "
+            f"4xx: the request must change, a retry will not help."
+        ) from None
+    raise AssertionError(f"The provider answered {status}, and send(...) returned normally; "
+                         f"expected MailRejected.")
+
+
+def test_the_email_the_provider_accepts_has_the_sender_subject_and_text(provider):
+    from mail_client import MailClient
+
+    try:
+        MailClient(provider.url, sender="people@staffapp.example").send(
+            ADDRESS, "Your first day", "Desk 4, 9 o'clock"
+        )
+    except Exception as error:  # noqa: BLE001 - the learner's client: reported below
+        raise AssertionError(
+            f"MailClient(url, sender=...).send(...) raised {type(error).__name__}: {error}. "
+            f"{what_the_provider_saw(provider)} Fix the check 'An email sent by the client is "
+            f"accepted by the real provider' first."
+        ) from None
+
+    accepted = provider.sent_emails()
+    assert len(accepted) == 1, f"The provider accepted {len(accepted)} emails; expected one."
+    got = {key: accepted[0].get(key) for key in ("from", "subject", "text")}
+    assert got == {"from": "people@staffapp.example", "subject": "Your first day",
+                   "text": "Desk 4, 9 o'clock"}, (
+        f"MailClient(url, sender='people@staffapp.example').send({ADDRESS!r}, 'Your first day', "
+        f"\"Desk 4, 9 o'clock\") reached the provider as {got}; expected the sender, subject "
+        f"and text it was given."
+    )
