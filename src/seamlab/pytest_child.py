@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+from seamlab.errors import ServiceUnavailable
+
 #: Every child carries ``SEAMLAB_RUN_TOKEN=<token>``: processes that escaped the tree are
 #: found by it (their environment is inherited, even across setsid and a double fork).
 TOKEN_ENV = "SEAMLAB_RUN_TOKEN"
@@ -65,6 +67,12 @@ class ChildSpec:
     #: Another command in front of the interpreter (a jail), with Popen extras (pass_fds...).
     wrap: object | None = None
     pass_fds: Sequence[int] = ()
+    #: May start as a fork of the warm server (`seamlab.warm`) when one is in use; the run is
+    #: cold whenever the warm path refuses it, with the same results.
+    warm: bool = False
+    #: Folders whose modules the run imports (learner code, tests): a warm start is refused
+    #: when one of their module names is one the warm server has already imported.
+    import_roots: Sequence[Path] = ()
 
 
 @dataclass
@@ -168,8 +176,30 @@ class Running:
         return killed
 
 
+class ChildLost(ServiceUnavailable):
+    """The process that held the child (the warm server) went away during the run."""
+
+
+#: How runs started: ``warm``/``cold`` counts and why the last warm start was refused.
+started_as = {"warm": 0, "cold": 0, "refused": ""}
+
+
 def start(spec: ChildSpec, argv: list[str] | None = None,
           env: Mapping[str, str] | None = None, **popen_extra) -> Running:
+    if spec.warm and set(popen_extra) <= {"pass_fds"}:
+        from seamlab import warm
+
+        if warm.mode() is not None:
+            try:
+                with _interrupts_deferred():
+                    running = warm.start(spec, argv or pytest_argv(spec),
+                                         env if env is not None else spec.env,
+                                         popen_extra.get("pass_fds", ()))
+                started_as["warm"] += 1
+                return running  # type: ignore[return-value]
+            except warm.Refused as why:
+                started_as["refused"] = str(why)
+    started_as["cold"] += 1
     return Running(spec, argv, env, **popen_extra)
 
 

@@ -149,7 +149,8 @@ def run(spec: RunSpec) -> ChildRun:
         child_spec = pytest_child.ChildSpec(
             args=[], cwd=workdir, env=env, limits=pytest_child.Limits(
                 wall=spec.wall_timeout, memory_mb=spec.memory_mb),
-            output_dir=workdir, merge_output=False)
+            output_dir=workdir, merge_output=False,
+            warm=spec.sealed and box is None, import_roots=(spec.target, *spec.paths))
         finished = pytest_child.run(child_spec, argv=argv, env=env, pass_fds=fds, **extra)
         if box is not None:
             box.finished(finished.returncode)
