@@ -59,7 +59,7 @@ PRELOAD = (
     "sqlalchemy", "sqlalchemy.orm", "sqlalchemy.dialects.postgresql",
     "sqlalchemy.dialects.postgresql.psycopg", "sqlalchemy.exc", "psycopg", "psycopg_pool",
     "redis", "httpx", "respx", "anyio", "fastapi", "fastapi.testclient", "starlette",
-    "pydantic", "uvicorn", "pika", "xml.etree.ElementTree", "json", "sqlite3", "uuid",
+    "pydantic", "uvicorn", "pika", "json", "sqlite3", "uuid",
     "email.message", "smtplib", "http.server", "asyncio", "concurrent.futures",
     "seamlab.errors", "seamlab.config", "seamlab.grading.protocol", "seamlab.isolation",
     "seamlab.backends", "seamlab.waiting", "seamlab.embedded.process", "seamlab.pytest_child",
@@ -326,7 +326,7 @@ class _Supervisor:
             if request is None:
                 os._exit(0)
             fds = lines.fds
-            if request.get("op") == "modules":  # a test hook: what this server has imported
+            if request.get("op") == "status":  # a test hook: what this server has imported
                 _send(self.conn, {"modules": _module_files(), "pid": self.server.pid})
                 os._exit(0)
             reason = self.refusal(request, fds)
@@ -352,7 +352,8 @@ class _Supervisor:
         if request.get("op") != "run":
             return "unknown request"
         if request.get("fingerprint") != self.server.fingerprint:
-            return "the server started with another environment"
+            os.kill(self.server.pid, signal.SIGTERM)  # useless now: the next run starts another
+            return "stale server: it started with another environment"
         if len(fds) != 2 + len(request.get("fds", [])):
             return "descriptors missing"
         shadowed = sorted(set(request.get("names", [])) & set(self.server.names))
@@ -503,6 +504,8 @@ _lock = threading.Lock()
 _mode: str | None = None
 _root: Path | None = None
 _session: dict | None = None
+#: How long a client waits for a server that is starting (it imports for a second or two).
+_connect_wait = 60.0
 
 
 def use(mode: str | None, root: Path | None = None) -> None:
@@ -541,7 +544,21 @@ def _shared_path() -> Path:
     folder.mkdir(mode=0o700, exist_ok=True)
     os.chmod(folder, 0o700)
     key = hashlib.sha256(f"{sys.executable}\0{sys.prefix}".encode()).hexdigest()[:12]
-    return folder / f"server-{key}.sock"
+    path = folder / f"server-{key}.sock"
+    if len(os.fsencode(path)) < 100:
+        return path
+    # A Unix socket's name has at most 107 bytes: a deep course folder gets a private short one.
+    short = Path(f"/tmp/seamlab-warm-{os.getuid()}")
+    try:
+        short.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(short)
+    if not os.path.isdir(short) or os.path.islink(short) or info.st_uid != os.getuid() or \
+            info.st_mode & 0o077:
+        raise Refused(f"{short} is not a private folder of this user")
+    digest = hashlib.sha256(os.fsencode(folder)).hexdigest()[:12]
+    return short / f"{digest}-{key}.sock"
 
 
 def _spawn(path: Path, parent: int | None, idle: float) -> subprocess.Popen:
@@ -606,12 +623,16 @@ def _connect(path: Path, wait: float, process: subprocess.Popen | None = None) -
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.connect(str(path))
+            creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            if struct.unpack("3i", creds)[1] != os.getuid():
+                sock.close()
+                raise Refused(f"the server at {path} belongs to another user")
             return sock
         except OSError as error:
             sock.close()
             if error.errno not in (errno.ENOENT, errno.ECONNREFUSED) or \
                     time.monotonic() >= deadline:
-                raise Refused(f"no warm server at {path} ({error.strerror})") from None
+                raise Refused(f"no warm server at {path} ({error})") from None
             time.sleep(0.02)
 
 
@@ -622,7 +643,7 @@ def connect() -> socket.socket:
         raise Refused("the warm path is off")
     try:
         process = _session["process"] if _mode == "session" and _session else None
-        return _connect(path, 0.0 if _mode == "shared" else 60.0, process)
+        return _connect(path, 0.0 if _mode == "shared" else _connect_wait, process)
     except Refused:
         if _mode != "shared":
             raise
@@ -634,16 +655,25 @@ def connect() -> socket.socket:
             return _connect(path, 0.0)
         except Refused:
             process = _spawn(path, None, float(os.environ.get("SEAMLAB_WARM_IDLE", IDLE_SECONDS)))
-            return _connect(path, 60.0, process)
+            return _connect(path, _connect_wait, process)
+
+
+def status() -> dict:
+    """The server's pid and ``name=file`` of every module it has imported (a test hook)."""
+    sock = connect()
+    with sock:
+        _send(sock, {"op": "status"})
+        try:
+            reply = _Lines(sock).read(time.monotonic() + 30)
+        except (OSError, EOFError) as error:
+            raise Refused(f"no status from the warm server ({error})") from None
+    if not reply:
+        raise Refused("no status from the warm server")
+    return reply
 
 
 def modules() -> list[str]:
-    """``name=file`` of every module the server has imported (a test hook)."""
-    sock = connect()
-    with sock:
-        _send(sock, {"op": "modules"})
-        reply = _Lines(sock).read(time.monotonic() + 30)
-    return reply["modules"] if reply else []
+    return status()["modules"]
 
 
 def shadow_names(folders: Sequence[Path]) -> list[str]:
@@ -706,7 +736,7 @@ class WarmRunning:
             raise
         if reply is None or "pid" not in reply:
             sock.close()
-            if reply and reply.get("stale"):
+            if reply and "stale server" in reply.get("refused", ""):
                 _forget_stale()
             raise Refused((reply or {}).get("refused", "no answer from the warm server"))
         self.sock = sock

@@ -38,6 +38,10 @@ def check(
         from seamlab.commands.instructor import check_visible_only
 
         return check_visible_only(ws, exercise, as_json=as_json, timeout=timeout)
+    from seamlab import warm
+
+    if warm.mode() is None:  # a server per course that outlives this command (idle timeout)
+        warm.use("shared", ws.root)
     result = grade_once(ws, exercise, target=target, junit=junit, timeout=timeout)
     if result is None:
         return INFRA

@@ -22,6 +22,9 @@ def watch_exercise(ws: Workspace, ref: str | None, *, poll: bool | None = None,
         return OK
     stop = stop or threading.Event()
     console = ws.console
+    from seamlab import warm
+
+    warm.use("session")  # one warm server for every re-check, gone with the watch
 
     def run_check() -> str | None:
         """Grade and render; the verdict, or None when grading could not start at all."""
@@ -75,6 +78,8 @@ def watch_exercise(ws: Workspace, ref: str | None, *, poll: bool | None = None,
                 return OK  # the watcher ended: stop was set
     except KeyboardInterrupt:
         console.print("\nStopped watching.")
+    finally:
+        warm.use(None)
     return OK
 
 
