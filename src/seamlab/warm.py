@@ -699,7 +699,11 @@ class WarmRunning:
                  pass_fds: Sequence[int] = ()) -> None:
         from seamlab import pytest_child
 
-        expected = [sys.executable, *spec.python_flags, "-m", "pytest"]
+        import dataclasses
+
+        # What `pytest_child` execs in front of pytest's own arguments.
+        expected = pytest_child.pytest_argv(dataclasses.replace(
+            spec, args=[], limits=pytest_child.Limits()))
         if list(spec.python_flags) != ["-I", "-B"] or argv[:len(expected)] != expected:
             raise Refused("not a plain `python -I -B -m pytest` run")
         self.spec = spec
