@@ -78,22 +78,71 @@ def test_in_ci_a_missing_variable_stops_the_run_and_is_named(missing, environmen
     )
 
 
-@pytest.mark.seam
-def test_in_ci_an_empty_variable_counts_as_missing(environment):
+#: An empty TEST_DB_PORT already fails the starter's int(): that case is not the seam.
+EMPTY_CASES = [pytest.param(name, marks=() if name == "TEST_DB_PORT" else pytest.mark.seam)
+               for name in REQUIRED]
+
+
+@pytest.mark.parametrize("empty", EMPTY_CASES)
+def test_in_ci_an_empty_variable_counts_as_missing(empty, environment):
     # What `TEST_DB_HOST: ${{ secrets.DB_HOST }}` gives when the secret does not exist.
-    given = environment({"CI": "true", **EXPLICIT, "TEST_DB_HOST": ""})
+    given = environment({"CI": "true", **EXPLICIT, empty: ""})
 
-    config, error = load(given)
+    _config, error = load(given)
 
-    assert isinstance(error, ConfigError) and "TEST_DB_HOST" in str(error), (
-        "With CI=true and TEST_DB_HOST='' (what a workflow gets from a secret that does not "
+    assert isinstance(error, ConfigError) and empty in str(error), (
+        f"With CI=true and {empty}='' (what a workflow gets from a secret that does not "
         "exist), load_config() "
         + (
-            f"returned a configuration with db_host={config.db_host!r}"
+            "returned a configuration"
             if error is None
             else f"raised {type(error).__name__}: {error}"
         )
-        + ". Expected: a ConfigError naming TEST_DB_HOST; an empty value is a missing value."
+        + f". Expected: a ConfigError naming {empty}; an empty value is a missing value."
+    )
+
+
+@pytest.mark.parametrize("password", ["", None], ids=["empty", "not-set"])
+def test_in_ci_the_database_password_may_be_empty_or_missing(password, environment):
+    mapping = {"CI": "true", **EXPLICIT}
+    if password is None:
+        del mapping["TEST_DB_PASSWORD"]
+    else:
+        mapping["TEST_DB_PASSWORD"] = password
+    given = environment(mapping)
+
+    _config, error = load(given)
+
+    what = "not set" if password is None else "empty"
+    assert error is None, (
+        f"With CI=true, every required TEST_* variable set and TEST_DB_PASSWORD {what}, "
+        f"load_config() raised {type(error).__name__}: {error}. The README says "
+        f"TEST_DB_PASSWORD may be empty (a CI Postgres with trust authentication has none)."
+    )
+
+
+@pytest.mark.parametrize("ci", ["true", None], ids=["in-ci", "outside-ci"])
+def test_explicit_values_at_the_usual_ports_are_used_as_given(ci, environment):
+    """5432 and 6379 are wrong only as defaults: a CI service container listens there."""
+    mapping = {**EXPLICIT, "TEST_DB_HOST": "postgres", "TEST_DB_PORT": "5432",
+               "TEST_REDIS_URL": "redis://redis:6379/0"}
+    if ci is not None:
+        mapping["CI"] = ci
+    given = environment(mapping)
+
+    config, error = load(given)
+
+    where = "With CI=true" if ci else "Outside CI"
+    assert error is None, (
+        f"{where} and TEST_DB_PORT='5432', TEST_REDIS_URL='redis://redis:6379/0' given "
+        f"explicitly, load_config() raised {type(error).__name__}: {error}. Only a *default* "
+        f"may not point at 5432 or 6379; a value the environment names is used as given."
+    )
+    got = (config.db_host, config.db_port, config.redis_url)
+    assert got == ("postgres", 5432, "redis://redis:6379/0"), (
+        f"{where} the environment said TEST_DB_HOST='postgres', TEST_DB_PORT='5432', "
+        f"TEST_REDIS_URL='redis://redis:6379/0', but load_config() gave host, port, redis_url "
+        f"= {got}. Only a default may not point at 5432 or 6379; explicit values win."
     )
 
 
