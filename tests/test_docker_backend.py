@@ -234,6 +234,7 @@ def test_a_docker_client_without_compose_says_to_install_the_plugin(course, tmp_
                       "echo \"docker: 'compose' is not a docker command.\" >&2\nexit 1\n")
     script.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("SEAMLAB_DOCKER", raising=False)  # scripts/laptop-sim sets it to 0
     root, settings = course
     (status,) = backends.up(root, ["redis"], settings=settings).services
     assert "'compose' is not a docker command" in status.problem

