@@ -57,7 +57,7 @@ test: up
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
 	SEAMLAB_TARGET=solutions $(BIN)/pytest $(NBVAL_FLAGS) notebooks
 
-# A learner laptop without Postgres, Redis, RabbitMQ or Docker (root: `unshare -mn`, ~1-2 min).
+# A learner laptop without Postgres, Redis, RabbitMQ or Docker (root: `unshare -mn`, ~5 min).
 laptop-test: install
 	scripts/laptop-sim $(BIN)/python scripts/laptop_check.py
 
