@@ -57,9 +57,9 @@ test: up
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
 	SEAMLAB_TARGET=solutions $(BIN)/pytest $(NBVAL_FLAGS) notebooks
 
-# A learner laptop without Postgres, Redis, RabbitMQ or Docker (root: `unshare -mn`, ~5 min).
+# A learner laptop without Postgres, Redis, RabbitMQ or Docker (root: `unshare -mn`, 2-4 min; LAPTOP_FLAGS=--full for the whole suite).
 laptop-test: install
-	scripts/laptop-sim $(BIN)/python scripts/laptop_check.py
+	scripts/laptop-sim $(BIN)/python scripts/laptop_check.py $(LAPTOP_FLAGS)
 
 lint: install
 	$(BIN)/ruff check src services tests bench
