@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -122,18 +123,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # --- the workflow ------------------------------------------------------------------------------------
+_VARIABLE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}")
+
+
+def _default(text: str) -> str:
+    """Compose's ``${SEAMLAB_POSTGRES_IMAGE:-postgres:16}`` as GitHub gets it: the default
+    (the official image, the course port); a runner has none of our overrides."""
+    return _VARIABLE.sub(lambda match: match.group(1), text)
+
+
 def services(compose: dict[str, Any]) -> dict[str, Any]:
     """Actions service containers for the image services of a compose file: same image,
     environment, ports (without the host address), tmpfs and healthcheck."""
     found: dict[str, Any] = {}
     for name, spec in (compose.get("services") or {}).items():
-        if "image" not in spec:
+        if "image" not in spec or "build" in spec:
             continue  # built from a Dockerfile: service containers cannot build
-        service: dict[str, Any] = {"image": spec["image"]}
+        service: dict[str, Any] = {"image": _default(spec["image"])}
         if spec.get("environment"):
-            service["env"] = dict(spec["environment"])
+            service["env"] = {k: _default(str(v)) for k, v in spec["environment"].items()}
         if spec.get("ports"):
-            service["ports"] = [":".join(str(p).split(":")[-2:]) for p in spec["ports"]]
+            service["ports"] = [":".join(_default(str(p)).split(":")[-2:]) for p in spec["ports"]]
         options = [f"--tmpfs {path}" for path in spec.get("tmpfs") or []]
         check = spec.get("healthcheck") or {}
         test = check.get("test")
