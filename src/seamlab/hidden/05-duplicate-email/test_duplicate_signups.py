@@ -71,13 +71,21 @@ def test_the_same_address_typed_with_other_capitals_answers_409(signup_api, acco
 
 
 @pytest.mark.seam
-def test_a_refused_sign_up_is_recorded_in_the_audit_trail(signup_api, attempts_for):
-    sign_up(signup_api, "ada@example.com")
-    again = sign_up(signup_api, "ada@example.com", name="Ada L.")
+@pytest.mark.parametrize("first, second", [("ada@example.com", "ada@example.com"),
+                                           ("Ada@Example.com", "ADA@EXAMPLE.COM")],
+                         ids=["same-letters", "other-capitals"])
+def test_a_refused_sign_up_is_recorded_in_the_audit_trail(signup_api, attempts_for, first,
+                                                          second):
+    sign_up(signup_api, first)
+    again = sign_up(signup_api, second, name="Ada L.")
 
     outcomes = attempts_for("ada@example.com")
+    assert again.status_code == 409 and "already exists" in again.text, (
+        f"Signed up as {first}, then as {second}: one mailbox. The second try got "
+        f"{shown(again)}; expected 409 with a message saying the account already exists."
+    )
     assert outcomes == ["created", "rejected"], (
-        f"Signed up ada@example.com twice (the second answer was {shown(again)}). "
+        f"Signed up as {first}, then as {second} (the second answer was {shown(again)}). "
         f"signup_attempts holds the outcomes {outcomes} for this address. Expected "
         f"['created', 'rejected']: support looks for the refused attempt there."
     )
