@@ -42,3 +42,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _needs_rabbitmq(item, broker_slugs):
             item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say so when the Docker-path tests (tests/test_docker_path.py) were skipped, and why."""
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(getattr(report, "longrepr", ("", "", ""))[-1])
+        if "Docker-path tests skipped" in reason:
+            terminalreporter.write_line(reason.removeprefix("Skipped: "))
+            break

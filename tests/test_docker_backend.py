@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -250,3 +251,14 @@ def test_SEAMLAB_DOCKER_0_keeps_up_off_docker_even_with_an_engine(engine, course
         assert engine("info") == [] and engine() == []
     finally:
         backends.down(root, settings=settings)
+
+
+def test_an_image_compose_cannot_pull_is_named_with_the_fix_in_one_line(tmp_path):
+    failed = subprocess.CompletedProcess(["docker"], 1, "", (
+        " Image seamlab/nope:1 Pulling \n"
+        ' Image seamlab/nope:1 Error Get "https://registry-1.docker.io/v2/": dial tcp: no such host\n'
+        'Error response from daemon: Get "https://registry-1.docker.io/v2/": no such host\n'))
+    problem = backends.compose_problem("up", failed, tmp_path, ["redis"])
+    assert "\n" not in problem
+    assert problem.startswith("`docker compose up` failed: the image seamlab/nope:1 is not on this")
+    assert "`docker pull seamlab/nope:1`" in problem and "scripts/docker-images" in problem

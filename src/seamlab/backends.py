@@ -24,6 +24,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -441,6 +442,13 @@ def compose_problem(action: str, result: subprocess.CompletedProcess, root: Path
     if len(cause) > 200:
         cause = cause[:197] + "..."
     compose = f"docker compose -f {root / COMPOSE_FILE}"
+    image = _unpullable_image(lines)
+    if image:
+        return (f"`docker compose {action}` failed: the image {image} is not on this machine and "
+                f"could not be pulled ({cause}). Fix: `docker pull {image}` where a registry "
+                "answers, or build local stand-ins with `scripts/docker-images` and export the "
+                f"SEAMLAB_*_IMAGE lines it prints, or run `{DOCKER_SWITCH}=0 seamlab up` to use "
+                "local servers instead of Docker.")
     if any("is not a docker command" in line or "unknown command" in line for line in lines):
         fix = ("install the Docker Compose v2 plugin (Docker Desktop includes it), or run "
                f"`{DOCKER_SWITCH}=0 seamlab up` to use local servers instead")
@@ -451,6 +459,16 @@ def compose_problem(action: str, result: subprocess.CompletedProcess, root: Path
     else:
         fix = f"see `{compose} ps`, and stop the containers with `{compose} down`"
     return f"`docker compose {action}` failed: {cause}. Fix: {fix}."
+
+
+def _unpullable_image(lines: list[str]) -> str:
+    """The image compose could not pull ("Image redis:7 Error ...", "pull access denied for x")."""
+    for line in lines:
+        found = re.search(r"\bImage (\S+) Error\b", line) or re.search(
+            r"pull access denied for ([^\s,]+)", line)
+        if found:
+            return found.group(1)
+    return ""
 
 
 # --- up / down / doctor ------------------------------------------------------------------------
