@@ -7,10 +7,16 @@ Each chapter's ``NN-slug.py`` is the file you edit and review; ``NN-slug.ipynb``
 from it, executed top to bottom against the live services (``seamlab up``) with grading pointed
 at the solutions (``SEAMLAB_TARGET=solutions``), and committed with its outputs so that nbval
 can compare a fresh run against them. Never edit outputs by hand: rebuild.
+
+One run writes two files (``seamlab.spoilers``): the reference, every output, in
+``notebooks/.reference/`` (what nbval compares strictly in ``make test``), and the learner's
+``NN-slug.ipynb`` beside the ``.py``, the same run without the outputs of check cells and
+predict-then-run cells (a learner must not read the answer before running the cell).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import sys
@@ -19,6 +25,8 @@ from pathlib import Path
 
 import jupytext
 from nbconvert.preprocessors import ExecutePreprocessor
+
+from seamlab.spoilers import learner_copy, reference_path
 
 HERE = Path(__file__).resolve().parent
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -51,8 +59,18 @@ def build(source: Path, allow_errors: bool = False) -> float:
                                    allow_errors=allow_errors)
     executor.preprocess(notebook, {"metadata": {"path": str(HERE)}})
     elapsed = time.perf_counter() - started
-    jupytext.write(notebook, source.with_suffix(".ipynb"))
+    write(notebook, source.with_suffix(".ipynb"))
     return elapsed
+
+
+def write(reference, learner_notebook: Path) -> None:
+    """Store the executed ``reference`` and, at ``learner_notebook``, the learner's copy."""
+    jupytext.write(learner_copy(reference), learner_notebook)
+    strict = reference_path(learner_notebook)
+    strict.parent.mkdir(exist_ok=True)
+    unpaired = copy.deepcopy(reference)
+    unpaired.metadata.pop("jupytext", None)  # paired with nothing: never edited, only rebuilt
+    jupytext.write(unpaired, strict)
 
 
 def main(argv: list[str]) -> int:

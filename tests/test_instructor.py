@@ -62,6 +62,24 @@ def test_a_release_leaves_the_author_and_instructor_guides_out(course, tmp_path)
         assert not (made.out / "docs" / guide).exists(), f"docs/{guide} was shipped to learners"
 
 
+def test_a_release_ships_notebooks_that_show_no_verdict_and_no_answer(course, tmp_path):
+    import nbformat
+
+    from seamlab.spoilers import SOLVED, spoiler_cells
+
+    made = release.release(course, tmp_path / "bundle")
+    notebooks = sorted((made.out / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) == len(course.chapters)
+    assert not (made.out / "notebooks/.reference").exists(), "the reference runs are shipped"
+    for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        shown = [i for i in spoiler_cells(notebook) if notebook.cells[i].outputs]
+        assert shown == [], f"{path.name} cells {shown} show their answer before they are run"
+        solved = [o for cell in notebook.cells for o in cell.get("outputs", [])
+                  if SOLVED.search(o.get("text", "") + o.get("data", {}).get("text/plain", ""))]
+        assert solved == [], f"{path.name} shows a solved exercise: {solved[:1]}"
+
+
 def test_a_release_without_hidden_tests_keeps_only_the_learners_fixtures(course, tmp_path):
     made = release.release(course, tmp_path / "bundle", hidden=False)
     hidden = made.out / "src/seamlab/hidden"

@@ -3,8 +3,10 @@
 nbval re-runs every notebook against the live services (`make test`); these checks are the
 static half, fast and service-free: every chapter in course.toml has an executed notebook with
 one kernel, whose paired jupytext script says the same thing, whose stored outputs come from a
-top-to-bottom run, and which points at its exercises. The last two tests run the lab's small
-pytest helper on a file (a subprocess, no services).
+top-to-bottom run, and which points at its exercises. The learner's copy in notebooks/ is that
+run without the outputs of check and predict-then-run cells; the full run is kept in
+notebooks/.reference/ for nbval (seamlab.spoilers). The last tests run the lab's small pytest
+helper on a file (a subprocess, no services).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+
+from seamlab.spoilers import SOLVED, reference_path, spoiler_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -31,6 +35,12 @@ def _chapter_id(chapter: dict) -> str:
 
 
 def _notebook(chapter: dict) -> nbformat.NotebookNode:
+    """The strict reference: every output of one run against the solutions."""
+    return nbformat.read(reference_path(ROOT / chapter["notebook"]), as_version=4)
+
+
+def _learners(chapter: dict) -> nbformat.NotebookNode:
+    """The notebook a learner opens."""
     return nbformat.read(ROOT / chapter["notebook"], as_version=4)
 
 
@@ -73,7 +83,7 @@ def test_chapter_has_a_notebook_and_its_paired_script(chapter):
 
 @by_chapter
 def test_notebook_has_one_python3_kernel_and_jupytext_pairing(chapter):
-    metadata = _notebook(chapter).metadata
+    metadata = _learners(chapter).metadata
     assert metadata.get("kernelspec", {}).get("name") == "python3", (
         f"{chapter['notebook']} must use the python3 kernel, not {metadata.get('kernelspec')}"
     )
@@ -108,7 +118,7 @@ def test_no_stored_output_is_an_error_or_a_warning(chapter):
 
 @by_chapter
 def test_paired_script_says_the_same_as_the_notebook(chapter):
-    notebook = _notebook(chapter)
+    notebook = _learners(chapter)
     script = jupytext.read(ROOT / Path(chapter["notebook"]).with_suffix(".py"))
     stored = [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
     written = [(cell.cell_type, cell.source.strip()) for cell in script.cells]
@@ -120,6 +130,38 @@ def test_paired_script_says_the_same_as_the_notebook(chapter):
     assert len(stored) == len(written), (
         f"{chapter['notebook']} has {len(stored)} cells, its script {len(written)}; rebuild it"
     )
+
+
+@by_chapter
+def test_the_learners_notebook_shows_no_verdict_and_no_answer_before_it_is_run(chapter):
+    notebook = _learners(chapter)
+    spoilers = spoiler_cells(notebook)
+    assert spoilers, f"{chapter['notebook']} has neither a check nor a predict-then-run cell"
+    for index in spoilers:
+        cell = notebook.cells[index]
+        assert not cell.outputs and cell.execution_count is None, (
+            f"{chapter['notebook']} cell {index} shows its answer before the learner runs it "
+            f"(a check or predict-then-run cell): {_text_of(cell)[:200]!r}; rebuild it with "
+            f"`python notebooks/build.py {chapter['id']}`"
+        )
+    for index, cell in enumerate(_code_cells(notebook)):
+        solved = [line for line in _text_of(cell).splitlines() if SOLVED.search(line)]
+        assert not solved, f"{chapter['notebook']} code cell {index} shows a solved exercise: {solved}"
+
+
+@by_chapter
+def test_the_learners_notebook_is_the_reference_run_less_its_spoilers(chapter):
+    learners, reference = _learners(chapter), _notebook(chapter)
+    assert [c.source for c in learners.cells] == [c.source for c in reference.cells], (
+        f"{chapter['notebook']} and its reference in notebooks/.reference/ hold different cells; "
+        f"rebuild both with `python notebooks/build.py {chapter['id']}`"
+    )
+    spoilers = set(spoiler_cells(reference))
+    for index, (mine, strict) in enumerate(zip(learners.cells, reference.cells)):
+        if mine.cell_type == "code" and index not in spoilers:
+            assert (mine.outputs, mine.execution_count) == (strict.outputs, strict.execution_count), (
+                f"{chapter['notebook']} cell {index} differs from its reference run; rebuild it"
+            )
 
 
 @by_chapter

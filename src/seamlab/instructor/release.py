@@ -2,7 +2,9 @@
 
 It holds what a learner needs (course.toml, exercises/, notebooks/, the seamlab tool with its
 hidden tests unless ``--no-hidden``, the sample services, README, Makefile, pyproject, compose
-file) and never ``solutions/``. A marker file, ``.seamlab-release.toml``, says how it was made;
+file) and never ``solutions/``. Its notebooks are the learner's copies: no check verdict, no
+predict-then-run answer, and not the strict reference copies nbval compares
+(``seamlab.spoilers``). A marker file, ``.seamlab-release.toml``, says how it was made;
 ``seamlab check`` reads it: without hidden tests it runs the learner's visible tests only and
 says so.
 
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from seamlab.course import Course
 from seamlab.errors import SeamlabError
+from seamlab.spoilers import REFERENCE_DIR
 
 MARKER = ".seamlab-release.toml"
 TOP_FILES = ("course.toml", "README.md", "Makefile", "pyproject.toml", "docker-compose.test.yml",
@@ -30,7 +33,7 @@ TOP_DIRS = ("exercises", "notebooks", "services", "src")
 #: exercise and where the planted faults are).
 AUTHOR_ONLY_DOCS = ("AUTHORING.md", "INSTRUCTOR.md")
 _IGNORE = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints", "*.pyc", "*.egg-info", ".meta",
-           ".seamlab", ".venv", ".git")
+           ".seamlab", ".venv", ".git", REFERENCE_DIR)
 CLASS_WORKFLOW = ".github/workflows/autograde-class.yml"
 
 
