@@ -147,8 +147,9 @@ if lab.needs("postgres", "redis"):
 # $ seamlab watch 01     # re-check every time you save
 # ```
 #
-# From a notebook, `seamlab.check("01")` prints the same verdict in a short form. Each chapter
-# ends with such a cell pointing at its exercises.
+# From a notebook, `seamlab.check("01")` shows the same verdict as `seamlab check 01` in the
+# terminal, and counts the same in `seamlab list`. Each chapter ends with such a cell pointing at
+# its exercises; it shows nothing until you run it.
 
 # %% [markdown]
 # ## Key points

@@ -227,6 +227,40 @@ def test_check_json_and_target_grade_any_folder_without_touching_progress(course
         (course_copy / ".seamlab" / "progress.json").read_text())["exercises"]
 
 
+def run_in_a_kernel(code: str, folder: Path) -> list:
+    """The outputs of one code cell run in a real IPython kernel started in ``folder``."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(notebook, kernel_name="python3", timeout=180,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    return notebook.cells[0].outputs
+
+
+def test_a_check_in_a_notebook_shows_the_terminals_verdict_and_counts_in_progress(
+        course_copy, postgres):
+    import html
+
+    from seamlab.notebook import HTML_WIDTH
+
+    outputs = run_in_a_kernel('import seamlab\npassed = seamlab.check("01")', course_copy)
+
+    assert [o.output_type for o in outputs] == ["display_data"], outputs
+    plain, rich = outputs[0].data["text/plain"], outputs[0].data["text/html"]
+    assert plain.startswith(f"{SLUG}: ") and "hidden tests pass." in plain.splitlines()[0]
+    shown = html.unescape(re.sub(r"<[^>]+>", "", rich))
+    for words in ("01 · The date that changed month",
+                  "The seam validator -> repository (Postgres DATE) is still broken",
+                  "the day and month were swapped", "seamlab hint 01 (hint 1 of 3)"):
+        assert words in " ".join(shown.split()), words
+    assert max(len(line) for line in shown.splitlines()) <= HTML_WIDTH
+    entry = progress_of(course_copy)
+    assert (entry["status"], entry["last_verdict"], entry["checks"]) == ("attempted", "failed", 1)
+    row = next(line for line in seamlab("list").output.splitlines() if "changed month" in line)
+    assert "not yet" in row
+
+
 def test_check_exits_3_when_postgres_is_down_and_does_not_blame_the_learner(
     course_copy, monkeypatch, unused_port
 ):

@@ -6,7 +6,8 @@ __version__ = "0.1.0"
 
 
 def check(exercise: str, target: str | None = None) -> bool:
-    """Grade an exercise from a notebook and print a short, stable summary (nbval-friendly).
+    """Grade an exercise from a notebook: the terminal's verdict as rich output (with a short,
+    stable text/plain for nbval), recorded in progress like ``seamlab check``; returns passed.
 
     ``SEAMLAB_TARGET=solutions`` points grading at ``solutions/`` instead of ``exercises/``.
     """

@@ -212,7 +212,7 @@ def _passed(console: Console, exercise: Exercise, result: GradeResult, nxt: Exer
         say(
             console,
             f"[bold green]✔ Passed.[/] Your {count} {tests} pass on the correct system and catch "
-            f"{caught}, against {services} ({result.duration:.1f} s). {score}"
+            f"{caught}, against {services}. {score}"
         )
     elif exercise.writes_tests:
         own = len(own_tests(exercise, result.tests))
@@ -221,18 +221,21 @@ def _passed(console: Console, exercise: Exercise, result: GradeResult, nxt: Exer
             console,
             f"[bold green]✔ Passed.[/] The seam {escape(exercise.seam)} holds: {hidden} hidden "
             f"test{'s' if hidden != 1 else ''} against {services}, and your {own} "
-            f"test{'s' if own != 1 else ''} pass on the correct system and catch {caught} "
-            f"({result.duration:.1f} s). {score}"
+            f"test{'s' if own != 1 else ''} pass on the correct system and catch {caught}. "
+            f"{score}"
         )
     else:
         say(
             console,
             f"[bold green]✔ Passed.[/] The seam {escape(exercise.seam)} holds: {count} hidden "
-            f"{tests} against {services} in {result.duration:.1f} s. {score}"
+            f"{tests} against {services}. {score}"
         )
+    # The time has a short line of its own: in the paragraph above, a longer figure would move
+    # a word to the next line, and a notebook's stored verdict would no longer match a re-run.
     say(
         console,
-        f"  Compare with the reference: [bold cyan]seamlab solution {exercise.id}[/]"
+        f"  Graded in {result.duration:.1f} s. Compare with the reference: "
+        f"[bold cyan]seamlab solution {exercise.id}[/]"
     )
     if nxt is not None:
         say(console, f"  Next: [bold]{nxt.id} · {escape(nxt.title)}[/]  ([cyan]seamlab check {nxt.id}[/])")

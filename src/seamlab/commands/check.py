@@ -74,11 +74,16 @@ def grade_once(ws: Workspace, exercise: Exercise, *, target: Path | None = None,
         ws.console.print(f"[red]--target {target} is not a folder.[/] Point it at an exercise folder.")
         return None
     result = grade(exercise, target=folder, junit=junit, timeout=timeout)
-    if folder == exercise.folder.resolve():
+    if records_progress(exercise, folder):
         ws.progress.record_check(exercise.slug, result.verdict, result.score, result.max_score)
         if warning := ws.progress.save():
             ws.console.print(f"[yellow]Warning:[/] {warning}", soft_wrap=True)
     return result
+
+
+def records_progress(exercise: Exercise, folder: Path) -> bool:
+    """A check counts in progress when it graded the learner's own exercise folder."""
+    return Path(folder).resolve() == exercise.folder.resolve()
 
 
 def resolve_or_explain(ws: Workspace, ref: str | None) -> Exercise | int:
