@@ -105,7 +105,7 @@ def jupyter_answers(limit: float = 90.0) -> bool:
         deadline = time.monotonic() + limit
         assert server.stdout is not None
         for line in server.stdout:
-            match = re.search(r"(http://127\.0\.0\.1:\d+/lab\?token=\w+)", line)
+            match = re.search(r"(http://127\.0\.0\.1:\d+/lab\S*\?token=\w+)", line)
             if match:
                 url = match.group(1)
                 break

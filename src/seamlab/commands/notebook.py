@@ -1,24 +1,86 @@
-"""`seamlab notebook`: JupyterLab on the course notebooks, with the URL printed when headless."""
+"""`seamlab notebook`: JupyterLab on the course folder, opening chapter 00.
+
+The Lab is rooted at the course folder, so a chapter's pointer to ``exercises/01-date-seam`` opens
+in it; the file browser lists each chapter once (the jupytext ``.py`` twin of every notebook is
+hidden, and so is ``solutions/``: ``seamlab solution`` shows one when the learner asks). Its
+terminals start in the course folder with the course's virtual environment first on PATH, so
+``seamlab`` works there without activating anything. The chapters are trusted (their stored
+outputs came from us), and Jupyter's start-up chatter and the warnings a learner cannot act on
+are left out; anything else Jupyter says is shown.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
 
 from seamlab.commands import OK, USAGE
 from seamlab.commands.workspace import Workspace
 
+#: The chapter the Lab opens on.
+FIRST_CHAPTER = "notebooks/00-welcome.ipynb"
+#: Jupyter's own hidden names, plus each chapter's jupytext twin and the reference solutions.
+HIDDEN = ("__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~", "[0-9][0-9]-*.py", "solutions")
+#: Lines of Jupyter's (and its kernels') stderr that a learner can do nothing about.
+NOISE = re.compile(
+    r"Kernel is running over TCP without encryption"  # a local kernel on 127.0.0.1
+    r"|is not trusted"  # a notebook edited since we trusted it
+    r"|WebSocket ping timeout|Websocket closed|Replacing stale connection|No session ID"
+    r"|Starting buffering|Discarding \d+ buffered messages"  # a closed tab, a reconnecting one
+    r"|nbclassic|Could not determine jupyterlab build status"  # extensions that are not used
+)
+
+
+@dataclass(frozen=True)
+class Lab:
+    """How JupyterLab is started: its command line, environment and first URL."""
+
+    command: list[str]
+    env: dict[str, str]
+    url: str
+
+
+def lab(root: Path, *, port: int, token: str, open_browser: bool) -> Lab:
+    venv_bin = str(Path(sys.executable).parent)
+    env = dict(os.environ)
+    # Terminals inherit the server's environment. A login shell (what Jupyter starts when it
+    # has no terminal of its own, as under `make start`) would reset PATH from /etc/profile:
+    # start the learner's shell as a plain interactive one instead.
+    env["PATH"] = os.pathsep.join([venv_bin, *(p for p in env.get("PATH", "").split(os.pathsep)
+                                               if p and p != venv_bin)])
+    env["VIRTUAL_ENV"] = str(Path(venv_bin).parent)
+    shell = env.get("SHELL") or ("powershell.exe" if os.name == "nt" else "sh")
+    hidden = "[" + ",".join(f"'{glob}'" for glob in HIDDEN) + "]"
+    command = [
+        sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
+        f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
+        f"--ContentsManager.hide_globs={hidden}",
+        f"--ServerApp.terminado_settings={{'shell_command': ['{shell}']}}",
+        # Keep the URL above readable: Jupyter's start-up chatter is info-level.
+        "--ServerApp.log_level=WARN", "--LabApp.log_level=WARN",
+        # Nobody reads the news feed or an upgrade notice in the middle of a course.
+        "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    command.append(FIRST_CHAPTER if open_browser else "--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    url = f"http://127.0.0.1:{port}/lab/tree/{FIRST_CHAPTER}?token={token}"
+    return Lab(command=command, env=env, url=url)
+
 
 def notebook(ws: Workspace, *, port: int | None = None, open_browser: bool | None = None) -> int:
-    folder = ws.root / "notebooks"
-    if not folder.is_dir():
+    if not (ws.root / FIRST_CHAPTER).is_file():
         ws.console.print(
-            f"[red]There is no notebooks/ folder in {ws.root}.[/] Fix: run seamlab from the "
+            f"[red]There is no {FIRST_CHAPTER} in {ws.root}.[/] Fix: run seamlab from the "
             f"course folder (or set SEAMLAB_HOME to it)."
         )
         return USAGE
@@ -30,29 +92,44 @@ def notebook(ws: Workspace, *, port: int | None = None, open_browser: bool | Non
         return USAGE
     if open_browser is None:
         open_browser = has_display()
-    port = port or free_port()
-    token = secrets.token_hex(16)
-    command = [
-        sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={folder}",
-        f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
-        # Keep the URL above readable: Jupyter's start-up chatter is info-level.
-        "--ServerApp.log_level=WARN", "--LabApp.log_level=WARN",
-    ]
-    if not open_browser:
-        command.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
-    url = f"http://127.0.0.1:{port}/lab?token={token}"
-    ws.console.print(f"JupyterLab on {folder}")
-    ws.console.print(f"Open [bold]{url}[/]" + ("" if open_browser else "  (no display here: copy it into a browser)"))
-    ws.console.print("Stop it with Ctrl-C.")
-    server = subprocess.Popen(command)
+    trust(ws.root)
+    started = lab(ws.root, port=port or free_port(), token=secrets.token_hex(16),
+                  open_browser=open_browser)
+    ws.console.print(f"JupyterLab on {ws.root}, opening chapter 00")
+    ws.console.print(f"Open [bold]{started.url}[/]"
+                     + ("" if open_browser else "  (no display here: copy it into a browser)"),
+                     soft_wrap=True)
+    ws.console.print("Its terminals have `seamlab` on PATH. Stop it with Ctrl-C.")
+    server = subprocess.Popen(started.command, cwd=ws.root, env=started.env,
+                              stderr=subprocess.PIPE, text=True, errors="replace")
+    threading.Thread(target=pass_on, args=(server.stderr, sys.stderr), daemon=True).start()
     try:
         return server.wait()
     except KeyboardInterrupt:
         stop(server)
         ws.console.print("JupyterLab stopped.")
         return OK
+
+
+def trust(root: Path) -> None:
+    """Sign the chapters, so Jupyter neither warns "not trusted" nor hides their outputs."""
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    notary = NotebookNotary()
+    for path in sorted((root / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        try:
+            notary.sign(nbformat.read(path, as_version=4))
+        except Exception:  # a notebook being rewritten, a read-only signature store: harmless
+            continue
+
+
+def pass_on(lines, out) -> None:
+    """Copy Jupyter's stderr to ``out``, without the lines in :data:`NOISE`."""
+    for line in lines:
+        if not NOISE.search(line):
+            out.write(line)
+            out.flush()
 
 
 def stop(server: subprocess.Popen) -> None:
