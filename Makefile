@@ -14,7 +14,7 @@ NBVAL_FLAGS := -p nbval --nbval --nbval-sanitize-with notebooks/sanitize.cfg --n
 .PHONY: start test up down lint install notebooks-test unit-test laptop-test help
 
 help:
-	@echo "make start   bring the course up and open JupyterLab on notebooks/"
+	@echo "make start   bring the course up and open JupyterLab on chapter 00"
 	@echo "make test    install, bring services up, run every check (tests + notebooks)"
 	@echo "make up      start (or find) Postgres, Redis, RabbitMQ and the mail provider"
 	@echo "make down    stop the services seamlab started"
@@ -22,19 +22,25 @@ help:
 	@echo "make laptop-test  prove the course works with no servers installed (root)"
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@echo "Creating $(VENV) (a virtual environment for the course)..."
+	@$(PYTHON) -m venv $(VENV)
 
 # Reinstall whenever pyproject.toml changes. uv when it can be had (~3 s), pip otherwise (~45 s).
 # Bytecode is compiled at install: grading children run with -B and would otherwise recompile
 # FastAPI, SQLAlchemy and pytest on every run.
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing the course into $(VENV) (once, up to a minute; later only when pyproject.toml changes)"
+	@echo "  1/2 fetching uv, a fast installer..."
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1 || true
 	@if [ -x $(BIN)/uv ]; then \
+		echo "  2/2 installing seamlab, JupyterLab and the test tools with uv..."; \
 		$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'; \
 	else \
+		echo "  2/2 installing seamlab, JupyterLab and the test tools with pip (no uv here: ~1 min)..."; \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'; \
 	fi
 	@touch $(STAMP)
+	@echo "Installed."
 
 install: $(STAMP)
 

