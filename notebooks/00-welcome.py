@@ -138,7 +138,9 @@ if lab.needs("postgres", "redis"):
 #   (a service is down; that is never counted against you).
 # - Your own `conftest.py` is not loaded by the grader, so a fixture cannot hide a bug.
 #
-# From a terminal:
+# From a terminal: in JupyterLab, *File → New → Terminal* opens one in the course folder with
+# `seamlab` ready. In a terminal of your own, activate the course's environment first
+# (`source .venv/bin/activate`; on Windows `.venv\Scripts\activate`).
 #
 # ```console
 # $ seamlab              # what to do next, and your progress
