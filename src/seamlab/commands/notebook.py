@@ -36,6 +36,9 @@ NOISE = re.compile(
     r"|is not trusted"  # a notebook edited since we trusted it
     r"|WebSocket ping timeout|Websocket closed|Replacing stale connection|No session ID"
     r"|Starting buffering|Discarding \d+ buffered messages"  # a closed tab, a reconnecting one
+    r"|websocket_ping_timeout|^\s+Setting websocket_ping_timeout"  # Jupyter's own defaults disagree
+    # jupytext: a fresh clone gives the .ipynb and its .py arbitrary times; the inputs agree
+    r"|is more recent than .*\.py|so the mismatch in timestamps was ignored"
     r"|nbclassic|Could not determine jupyterlab build status"  # extensions that are not used
 )
 
@@ -68,7 +71,7 @@ def lab(root: Path, *, port: int, token: str, open_browser: bool) -> Lab:
         # Keep the URL above readable: Jupyter's start-up chatter is info-level.
         "--ServerApp.log_level=WARN", "--LabApp.log_level=WARN",
         # Nobody reads the news feed or an upgrade notice in the middle of a course.
-        "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     command.append(FIRST_CHAPTER if open_browser else "--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -93,6 +96,7 @@ def notebook(ws: Workspace, *, port: int | None = None, open_browser: bool | Non
     if open_browser is None:
         open_browser = has_display()
     trust(ws.root)
+    quiet_lab_settings()
     started = lab(ws.root, port=port or free_port(), token=secrets.token_hex(16),
                   open_browser=open_browser)
     ws.console.print(f"JupyterLab on {ws.root}, opening chapter 00")
@@ -122,6 +126,25 @@ def trust(root: Path) -> None:
             notary.sign(nbformat.read(path, as_version=4))
         except Exception:  # a notebook being rewritten, a read-only signature store: harmless
             continue
+
+
+#: JupyterLab settings for the course's Lab: no "get notified about Jupyter news?" question and no
+#: update check on a learner's first screen.
+LAB_SETTINGS = {"@jupyterlab/apputils-extension:notification":
+                {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def quiet_lab_settings() -> None:
+    """Install :data:`LAB_SETTINGS` as defaults of this environment's JupyterLab (an
+    ``overrides.d`` file under ``sys.prefix``; a learner can still change them in the Lab)."""
+    import json
+
+    folder = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.d"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "seamlab.json").write_text(json.dumps(LAB_SETTINGS, indent=2) + "\n")
+    except OSError:  # a read-only environment: the Lab just asks its question
+        pass
 
 
 def pass_on(lines, out) -> None:
