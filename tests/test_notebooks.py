@@ -200,7 +200,8 @@ def test_chapter_checks_each_of_its_exercises_and_each_check_passed(chapter):
             assert IGNORE_MARKER not in cell.source, "a check cell's verdict must be compared"
             text = _text_of(cell)
             assert text.strip(), f"{chapter['notebook']}: a check cell has no stored verdict"
-            assert not re.search(r"\b(FAILED|failed|error)\b", text), (
+            passed = re.match(r"[\w-]+: (?:(\d+)/\1 hidden tests pass|your tests catch (\d+)/\2)", text)
+            assert passed and not re.search(r"\b(FAILED|failed|error)\b", text), (
                 f"{chapter['notebook']}: a stored check verdict is not a pass (the notebooks "
                 f"are built with SEAMLAB_TARGET=solutions): {text[:300]!r}"
             )
