@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from seamlab.commands import INFRA, USAGE
-from seamlab.errors import SeamlabError, ServiceUnavailable
+from seamlab.entry import call
+from seamlab.entry import stop_on_term_and_hangup as _stop_on_term_and_hangup
 
 app = typer.Typer(
     name="seamlab",
@@ -32,19 +31,8 @@ AnExercise = Annotated[str, typer.Argument(help="Exercise number or slug (01, 1,
 
 
 def _run(action: Callable[..., int], *args, **kwargs) -> None:
-    """Open the workspace, run a command, and turn expected trouble into a message + exit code."""
-    from seamlab.commands.workspace import Workspace
-
-    console = Console(highlight=False)
-    try:
-        code = action(Workspace.open(console), *args, **kwargs)
-    except ServiceUnavailable as error:
-        console.print(str(error), markup=False)
-        raise typer.Exit(INFRA)
-    except SeamlabError as error:
-        console.print(str(error), markup=False)
-        raise typer.Exit(USAGE)
-    raise typer.Exit(code)
+    """Run a command through `seamlab.entry.call` and exit with its code."""
+    raise typer.Exit(call(action, *args, **kwargs))
 
 
 @app.callback(invoke_without_command=True)
@@ -177,19 +165,6 @@ _register_instructor_commands()
 def main() -> None:
     _stop_on_term_and_hangup()
     app()
-
-
-def _stop_on_term_and_hangup() -> None:
-    """SIGTERM and SIGHUP (the terminal closed) stop a command the way Ctrl-C does, so the
-    grading child is killed and its private database, Redis lease and folder are released."""
-    import signal
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    for number in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(number) is signal.SIG_DFL:
-            signal.signal(number, interrupt)
 
 
 if __name__ == "__main__":

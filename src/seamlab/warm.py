@@ -31,7 +31,6 @@ the warm path off. The autograder's sandbox (own uid, namespaces, jail) always s
 
 from __future__ import annotations
 
-import array
 import errno
 import hashlib
 import json
@@ -697,9 +696,9 @@ class WarmRunning:
 
     def __init__(self, spec, argv: list[str], env: Mapping[str, str],
                  pass_fds: Sequence[int] = ()) -> None:
-        from seamlab import pytest_child
-
         import dataclasses
+
+        from seamlab import pytest_child
 
         # What `pytest_child` execs in front of pytest's own arguments.
         expected = pytest_child.pytest_argv(dataclasses.replace(
