@@ -1,6 +1,10 @@
 """Autograde throughput: a synthetic class graded with 1 and with 2 workers.
 
-    .venv/bin/python bench/autograde.py [--learners 30] [--exercise 01 --exercise 09] [--workers 1 2]
+    .venv/bin/python bench/autograde.py [--learners 30] [--exercise 01 ...] [--workers 1 2]
+
+Default: every exercise of course.toml. Autograde runs are cold (a fresh interpreter per run):
+the sandbox gives each run its own uid, namespaces and jail, which a fork of the warm server
+(`seamlab.warm`) cannot reproduce exactly, so confined runs never take the warm path.
 
 The class is a mix of starters, solutions and partial fixes (some exercises solved, some not),
 handed in as folders, zips and git repositories. Each run grades everything from scratch
@@ -11,6 +15,7 @@ services (`seamlab up`) and root for the sandbox (or --no-sandbox).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -31,13 +36,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--no-sandbox", action="store_true")
     args = parser.parse_args(argv)
     course = course_module.load(ROOT)
-    chosen = [course.exercise(ref) for ref in (args.exercise or ["01", "09"])]
+    chosen = ([course.exercise(ref) for ref in args.exercise] if args.exercise
+              else list(course.exercises))
     with tempfile.TemporaryDirectory(prefix="seamlab-bench-") as tmp:
         subs = Path(tmp) / "submissions"
         make_class(course, subs, args.learners, chosen)
         print(f"{args.learners} synthetic submissions x {len(chosen)} exercises "
               f"({', '.join(e.slug for e in chosen)}), sandbox "
-              f"{'off' if args.no_sandbox else 'on'}")
+              f"{'off' if args.no_sandbox else 'on'}; every run cold; {_load()}")
         for workers in args.workers:
             out = Path(tmp) / f"grades-{workers}"
             options = autograde.Options(workers=workers, force=True,
@@ -54,7 +60,12 @@ def main(argv: list[str]) -> None:
             median = per_grade[len(per_grade) // 2] if per_grade else 0.0
             print(f"workers={workers}: {grades} grades in {wall:.1f} s = "
                   f"{grades / wall * 60:.1f} exercise-grades/min "
-                  f"(median {median:.2f} s per grade; {verdicts})")
+                  f"(median {median:.2f} s per grade; {verdicts}); {_load()}", flush=True)
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 if __name__ == "__main__":
