@@ -2,8 +2,8 @@
 
 For every exercise of course.toml (or those named), the median wall time of `seamlab check NN
 --target solutions/NN-*` as a learner runs it (a new process each time):
-  - cold: ``SEAMLAB_WARM=0`` (a fresh interpreter imports pytest and the libraries per run);
-  - warm: the course's shared warm server (started by the warm-up run, kept between commands);
+  - cold: ``SEAMLAB_WARM=0`` (the default) (a fresh interpreter imports pytest and the libraries per run);
+  - warm: ``SEAMLAB_WARM=1``, the course's shared warm server (started by the warm-up run, kept between commands);
 and the hidden tests' own time (setup + call + teardown, from ``--json``), the warm overhead
 (wall - tests) and the sum over all exercises. Prints the load average with the figures: on a
 busy machine every figure grows, the difference between warm and cold stays.
@@ -63,7 +63,7 @@ def main() -> None:
     if not seamlab_cli:
         sys.exit("no seamlab executable next to this Python: run `make install`")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SEAMLAB_"))}
-    modes = {"cold": {**base, "SEAMLAB_WARM": "0"}, "warm": base}
+    modes = {"cold": {**base, "SEAMLAB_WARM": "0"}, "warm": {**base, "SEAMLAB_WARM": "1"}}
 
     print(f"seamlab check NN --target {args.target}, median of {args.runs} (after one warm-up "
           f"run each); {load()}")

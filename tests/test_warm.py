@@ -39,6 +39,11 @@ def _essence(result) -> tuple:
             sorted((m.name, m.caught) for m in result.mutants))
 
 
+@pytest.fixture(autouse=True)
+def warm_allowed(monkeypatch):
+    monkeypatch.setenv(warm.OFF_ENV, "1")
+
+
 @pytest.fixture
 def cold():
     warm.use(None)

@@ -25,8 +25,8 @@ code, so no learner code ever runs in a process that saw another's.
 
 Modes (`use`): ``"session"`` starts a private server that lives as long as this process (``seamlab
 watch``); ``"shared"`` finds or lazily starts one per course and venv in ``.seamlab/warm/``
-that exits after ``IDLE_SECONDS`` without a run (``seamlab check``). ``SEAMLAB_WARM=0`` turns
-the warm path off. The autograder's sandbox (own uid, namespaces, jail) always starts cold.
+that exits after ``IDLE_SECONDS`` without a run (``seamlab check``). Off unless
+``SEAMLAB_WARM=1``. The autograder's sandbox (own uid, namespaces, jail) always starts cold.
 """
 
 from __future__ import annotations
@@ -510,7 +510,9 @@ _connect_wait = 60.0
 def use(mode: str | None, root: Path | None = None) -> None:
     """``"session"``, ``"shared"`` (per course ``root``) or None (cold, the default)."""
     global _mode, _root
-    if mode is not None and (os.environ.get(OFF_ENV) == "0" or not supported()):
+    # Opt-in (SEAMLAB_WARM=1) until warm and cold agree on every exercise: see NOTE-warm.md
+    # (16's greenlet import and 05's deep recursion differ today).
+    if mode is not None and (os.environ.get(OFF_ENV) != "1" or not supported()):
         mode = None
     with _lock:
         if _mode == "session" and mode != "session":
