@@ -61,7 +61,8 @@ PRELOAD = (
     "pydantic", "uvicorn", "pika", "json", "sqlite3", "uuid",
     "email.message", "smtplib", "http.server", "asyncio", "concurrent.futures",
     "seamlab.errors", "seamlab.config", "seamlab.grading.protocol", "seamlab.isolation",
-    "seamlab.backends", "seamlab.waiting", "seamlab.embedded.process", "seamlab.pytest_child",
+    "seamlab.backends", "seamlab.waiting", "seamlab.embedded.process",
+    "seamlab.child_process", "seamlab.pytest_child",
     "mailprovider", "mailprovider.admin", "mailprovider.server",
 )
 #: Never imported by the server: pytest imports them by name (``-p``) and rewrites their
@@ -367,7 +368,7 @@ class _Supervisor:
         return None
 
     def supervise(self, child: int, token: str) -> None:
-        from seamlab.pytest_child import kill_everything
+        from seamlab.child_process import kill_everything
 
         pidfd = os.pidfd_open(child)
         status = None
@@ -700,11 +701,11 @@ class WarmRunning:
                  pass_fds: Sequence[int] = ()) -> None:
         import dataclasses
 
-        from seamlab import pytest_child
+        from seamlab import child_process
 
         # What `pytest_child` execs in front of pytest's own arguments.
-        expected = pytest_child.pytest_argv(dataclasses.replace(
-            spec, args=[], limits=pytest_child.Limits()))
+        expected = child_process.pytest_argv(dataclasses.replace(
+            spec, args=[], limits=child_process.Limits()))
         if list(spec.python_flags) != ["-I", "-B"] or argv[:len(expected)] != expected:
             raise Refused("not a plain `python -I -B -m pytest` run")
         self.spec = spec
@@ -715,7 +716,7 @@ class WarmRunning:
         names = shadow_names(spec.import_roots)
         request = {
             "op": "run", "argv": argv, "args": argv[len(expected):], "cwd": str(spec.cwd),
-            "env": {**env, pytest_child.TOKEN_ENV: self.token}, "fds": list(pass_fds),
+            "env": {**env, child_process.TOKEN_ENV: self.token}, "fds": list(pass_fds),
             "memory_mb": spec.limits.memory_mb, "umask": _umask(), "rlimits": _rlimits(),
             "nice": os.nice(0), "names": names, "fingerprint": env_fingerprint(),
             "token": self.token,
@@ -754,7 +755,7 @@ class WarmRunning:
         return self._pid
 
     def wait(self, timeout: float | None = None):
-        from seamlab import pytest_child
+        from seamlab import child_process
 
         limit = self.spec.limits.wall if timeout is None else timeout
         try:
@@ -766,21 +767,21 @@ class WarmRunning:
                 self.status = int(reply["status"])
         except EOFError:
             self.kill()
-            raise pytest_child.ChildLost(
+            raise child_process.ChildLost(
                 "the warm grading server", "its socket", "it stopped during the run",
                 "run the check again (it starts cold if the server is gone)") from None
         except BaseException:
             self.kill()
             raise
         killed = self.kill()
-        return pytest_child.Finished(
+        return child_process.Finished(
             returncode=None if self.timed_out or self.status is None
             else os.waitstatus_to_exitcode(self.status),
             timed_out=self.timed_out, duration=time.perf_counter() - self.started,
             stdout_path=self.stdout_path, stderr_path=self.stderr_path, killed=killed)
 
     def kill(self) -> int:
-        from seamlab.pytest_child import kill_everything
+        from seamlab.child_process import kill_everything
 
         killed = kill_everything(self._pid, self.token)
         if self.status is None:
