@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from seamlab.entry import call
-from seamlab.entry import stop_on_term_and_hangup as _stop_on_term_and_hangup
+from seamlab.invoke import call
+from seamlab.invoke import stop_on_term_and_hangup as _stop_on_term_and_hangup
 
 app = typer.Typer(
     name="seamlab",
@@ -31,7 +31,7 @@ AnExercise = Annotated[str, typer.Argument(help="Exercise number or slug (01, 1,
 
 
 def _run(action: Callable[..., int], *args, **kwargs) -> None:
-    """Run a command through `seamlab.entry.call` and exit with its code."""
+    """Run a command through `seamlab.invoke.call` and exit with its code."""
     raise typer.Exit(call(action, *args, **kwargs))
 
 

@@ -5,7 +5,8 @@ times, and typer with click costs more to import than a warm check takes); every
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+
+from seamlab.invoke import call, stop_on_term_and_hangup
 
 
 def main() -> None:
@@ -45,38 +46,6 @@ def _check_options(args: list[str]) -> dict | None:
     except (argparse.ArgumentError, SystemExit):
         return None
     return None if unknown else vars(parsed)
-
-
-def call(action: Callable[..., int], *args, **kwargs) -> int:
-    """Open the workspace, run a command, and turn expected trouble into a message + exit code."""
-    from rich.console import Console
-
-    from seamlab.commands import INFRA, USAGE
-    from seamlab.commands.workspace import Workspace
-    from seamlab.errors import SeamlabError, ServiceUnavailable
-
-    console = Console(highlight=False)
-    try:
-        return action(Workspace.open(console), *args, **kwargs)
-    except ServiceUnavailable as error:
-        console.print(str(error), markup=False)
-        return INFRA
-    except SeamlabError as error:
-        console.print(str(error), markup=False)
-        return USAGE
-
-
-def stop_on_term_and_hangup() -> None:
-    """SIGTERM and SIGHUP (the terminal closed) stop a command the way Ctrl-C does, so the
-    grading child is killed and its private database, Redis lease and folder are released."""
-    import signal
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    for number in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(number) is signal.SIG_DFL:
-            signal.signal(number, interrupt)
 
 
 if __name__ == "__main__":
